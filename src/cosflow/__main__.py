@@ -1,0 +1,3 @@
+from cosflow.cli import main
+
+main()

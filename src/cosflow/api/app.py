@@ -1,0 +1,180 @@
+"""The ASGI application: one dispatch table from (method, target, subresource) to a handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from cosflow.api import buckets, ci, multipart, objects, post_object
+from cosflow.api.auth import Principal, authenticate
+from cosflow.api.context import Call, Handler
+from cosflow.api.errors import error_response
+from cosflow.api.routing import Router, Service, Target
+from cosflow.errors import AccessDenied, CosflowError, MethodNotAllowed, NotImplementedOperation
+from cosflow.ids import request_id
+from cosflow.settings import Settings
+from cosflow.wiring import Services, build_services
+
+log = logging.getLogger(__name__)
+
+#: Query parameters that select an operation, in precedence order (case-insensitive).
+SUBRESOURCES = ("uploadid", "uploads", "delete", "acl")
+#: COS sub-resources cosflow does not implement: answered 501 instead of being mistaken for data.
+UNSUPPORTED = frozenset(
+    [
+        "cors",
+        "lifecycle",
+        "policy",
+        "tagging",
+        "versioning",
+        "website",
+        "logging",
+        "replication",
+        "inventory",
+        "referer",
+        "encryption",
+        "domain",
+        "origin",
+        "intelligenttiering",
+        "restore",
+        "select",
+        "append",
+        "versions",
+        "location",
+        "accelerate",
+        "object-lock",
+        "retention",
+        "symlink",
+        "notification",
+        "torrent",
+        "ci-process",
+        "image_process",
+    ]
+)
+
+ROUTES: dict[tuple[str, str, str | None], Handler] = {
+    ("GET", "service", None): buckets.list_buckets,
+    ("PUT", "bucket", None): buckets.put_bucket,
+    ("HEAD", "bucket", None): buckets.head_bucket,
+    ("DELETE", "bucket", None): buckets.delete_bucket,
+    ("GET", "bucket", None): buckets.list_objects,
+    ("PUT", "bucket", "acl"): buckets.put_bucket_acl,
+    ("GET", "bucket", "acl"): buckets.get_bucket_acl,
+    ("GET", "bucket", "uploads"): multipart.list_uploads,
+    ("POST", "bucket", "delete"): buckets.delete_objects,
+    ("POST", "bucket", None): post_object.post_object,
+    ("PUT", "object", None): objects.put_object,
+    ("GET", "object", None): objects.get_object,
+    ("HEAD", "object", None): objects.get_object,
+    ("DELETE", "object", None): objects.delete_object,
+    ("POST", "object", "uploads"): multipart.initiate,
+    ("PUT", "object", "uploadid"): multipart.upload_part,
+    ("GET", "object", "uploadid"): multipart.list_parts,
+    ("POST", "object", "uploadid"): multipart.complete,
+    ("DELETE", "object", "uploadid"): multipart.abort,
+}
+
+#: What an anonymous caller may do on a public-read bucket.
+ANONYMOUS_READS = {("GET", "object", None), ("HEAD", "object", None), ("GET", "bucket", None), ("HEAD", "bucket", None)}
+#: Operations that carry their own authorisation (the signed form policy).
+SELF_AUTHORISED = {("POST", "bucket", None)}
+
+
+def _operation(request: Request, target: Target) -> tuple[str, str, str | None]:
+    kind = "service" if target.bucket is None else ("object" if target.key else "bucket")
+    names = {k.lower() for k in request.query_params}
+    unsupported = names & UNSUPPORTED
+    if unsupported:
+        raise NotImplementedOperation(f"the ?{sorted(unsupported)[0]} sub-resource is not supported")
+    sub = next((s for s in SUBRESOURCES if s in names), None)
+    return request.method, kind, sub
+
+
+async def _authorise(call: Call, operation: tuple[str, str, str | None]) -> None:
+    if not call.principal.anonymous or operation in SELF_AUTHORISED:
+        return
+    if operation in ANONYMOUS_READS:
+        bucket = await call.services.buckets.find(call.bucket)
+        if bucket is not None and bucket.acl == "public-read":
+            return
+    raise AccessDenied("this request needs a signature (the bucket is private or the operation writes)")
+
+
+class CosflowApp:
+    """ASGI app. The lifespan builds the services; each request is routed, authenticated, run."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.router = Router(settings.domains)
+        self.services: Services | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            response = await self.handle(Request(scope, receive))
+            await response(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.services = build_services(self.settings)
+                except Exception as exc:  # reported to the server, which refuses to start
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.services is not None:
+                    self.services.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def handle(self, request: Request) -> Response:
+        rid = request_id()
+        host = request.headers.get("host", "")
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
+        target = self.router.resolve(host, request.method, raw_path, request.query_params)
+        service = target.service.value
+        try:
+            response = await self._run(request, rid, target)
+        except CosflowError as exc:
+            response = self._error(exc, request, rid, target)
+        except Exception as exc:
+            log.exception("unhandled error", extra={"request_id": rid, "path": raw_path})
+            response = self._error(exc, request, rid, target)
+        response.headers[f"x-{service}-request-id"] = rid
+        response.headers["Server"] = f"tencent-{service}"
+        return response
+
+    def _error(self, exc: BaseException, request: Request, rid: str, target: Target) -> Response:
+        host = request.headers.get("host", "")
+        resource = f"{host}/{target.key}" if target.key else f"{host}{request.url.path}"
+        return error_response(
+            exc, resource=resource, request_id=rid, head=request.method == "HEAD", service=target.service.value
+        )
+
+    async def _run(self, request: Request, rid: str, target: Target) -> Response:
+        assert self.services is not None, "the lifespan has not started the services"
+        principal: Principal = authenticate(request, self.settings, target.signed_paths)
+        call = Call(request, rid, target, principal, self.services)
+        if target.service is Service.CI:
+            if principal.anonymous:
+                raise AccessDenied("CI requests need a signature")
+            return await ci.dispatch(call)
+        operation = _operation(request, target)
+        handler = ROUTES.get(operation)
+        if handler is None:
+            raise MethodNotAllowed(f"{operation[0]} is not allowed on a {operation[1]}")
+        await _authorise(call, operation)
+        return await handler(call)
+
+
+def create_app(settings: Settings) -> Any:
+    return CosflowApp(settings)

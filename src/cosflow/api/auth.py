@@ -1,0 +1,111 @@
+"""Authenticating a request: q-sign in the Authorization header, in the query (presigned URLs),
+or as one ``sign=`` parameter (the Go SDK's merged form). Spec §2.2.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from starlette.requests import Request
+
+from cosflow.domain import qsign
+from cosflow.errors import AccessDenied, InvalidAccessKeyId, RequestExpired, SignatureDoesNotMatch
+from cosflow.settings import Settings
+
+_QUERY_AUTH = {
+    "q-sign-algorithm",
+    "q-ak",
+    "q-sign-time",
+    "q-key-time",
+    "q-header-list",
+    "q-url-param-list",
+    "q-signature",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a configured key's SecretId, or nobody (anonymous)."""
+
+    secret_id: str | None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.secret_id is None
+
+
+ANONYMOUS = Principal(None)
+
+
+def _credentials(request: Request) -> tuple[qsign.Authorization | None, bool]:
+    """The presented authorization and whether it came in the query (presigned)."""
+    header = request.headers.get("authorization", "").strip()
+    if header:
+        return qsign.parse_authorization_header(header), False
+    query = {k.lower(): v for k, v in request.query_params.items()}
+    if "q-signature" in query or "q-ak" in query:
+        return qsign.parse_authorization(query), True
+    if "sign" in query:
+        return qsign.parse_authorization_header(unquote(query["sign"])), True
+    return None, False
+
+
+def _signed_params(request: Request, auth: qsign.Authorization) -> dict[str, str]:
+    present = {qsign.canonical_name(k): v for k, v in request.query_params.multi_items()}
+    missing = [p for p in auth.param_list if p not in present]
+    if missing:
+        raise SignatureDoesNotMatch(f"signed parameter(s) missing from the request: {', '.join(missing)}")
+    return {name: present[name] for name in auth.param_list}
+
+
+def _signed_headers(request: Request, auth: qsign.Authorization, host: str) -> dict[str, str]:
+    present = {qsign.canonical_name(k): v for k, v in request.headers.items()}
+    present["host"] = host
+    missing = [h for h in auth.header_list if h not in present]
+    if missing:
+        raise SignatureDoesNotMatch(f"signed header(s) missing from the request: {', '.join(missing)}")
+    return {name: present[name] for name in auth.header_list}
+
+
+def _host_variants(host: str) -> list[str]:
+    """The Host as received and, for the SDK quirk of signing the hostname alone, without port."""
+    variants = [host]
+    name, sep, port = host.rpartition(":")
+    if sep and port.isdigit() and not host.endswith("]"):
+        variants.append(name)
+    return variants
+
+
+def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, ...]) -> Principal:
+    auth, _presigned = _credentials(request)
+    if auth is None:
+        return ANONYMOUS
+    keys = {pair.secret_id: pair.secret_key for pair in settings.credentials}
+    secret_key = keys.get(auth.secret_id)
+    if secret_key is None:
+        raise InvalidAccessKeyId(resource=auth.secret_id)
+    start, end = auth.window
+    now = int(time.time())
+    if now > end:
+        raise RequestExpired(f"the signature expired at {end}, it is now {now}")
+    if now < start - settings.clock_skew_seconds:
+        raise AccessDenied("the signature's start time is too far in the future (check the client clock)")
+    params = _signed_params(request, auth)
+    host = request.headers.get("host", "")
+    for host_value in _host_variants(host):
+        headers = _signed_headers(request, auth, host_value)
+        for path in signed_paths:
+            expected = qsign.signature(secret_key, auth.key_time, request.method, path, params, headers)
+            if qsign.signatures_match(expected, auth.signature):
+                return Principal(auth.secret_id)
+    raise SignatureDoesNotMatch(
+        f"check the SecretKey and the signed method, path, headers ({';'.join(auth.header_list)}) "
+        f"and parameters ({';'.join(auth.param_list)})"
+    )
+
+
+def query_without_auth(query: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in query.items() if k.lower() not in _QUERY_AUTH and k.lower() != "sign"}

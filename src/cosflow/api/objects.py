@@ -1,0 +1,119 @@
+"""Object operations: PUT (and copy), GET, HEAD, DELETE."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from starlette.responses import Response, StreamingResponse
+
+from cosflow.api import headers as hdr
+from cosflow.api import xmlio
+from cosflow.api.context import Call
+from cosflow.domain import preconditions, times
+from cosflow.domain.ranges import parse_range
+from cosflow.errors import InvalidArgument, MissingContentLength
+
+
+async def put_object(call: Call) -> Response:
+    if "x-cos-copy-source" in call.request.headers:
+        return await copy_object(call)
+    headers = call.request.headers
+    length = call.content_length()
+    if length is None and "chunked" not in headers.get("transfer-encoding", "").lower():
+        raise MissingContentLength()
+    obj = await call.services.objects.put(
+        call.bucket,
+        call.key,
+        call.request.stream(),
+        hdr.attrs_from(headers),
+        content_length=length,
+        content_md5=headers.get("content-md5"),
+    )
+    return Response(status_code=200, headers={"ETag": hdr.quoted(obj.etag)})
+
+
+def parse_copy_source(value: str) -> tuple[str, str]:
+    """``<bucket-appid>.cos.<region>.<domain>/<urlencoded key>[?versionId=]``, or ``/bucket/key``."""
+    raw = value.strip()
+    if "://" in raw:
+        raw = raw.split("://", 1)[1]
+    raw = raw.split("?", 1)[0]  # a literal '?' in the key arrives encoded as %3F
+    if raw.startswith("/"):
+        bucket, _, key = raw[1:].partition("/")
+    else:
+        host, _, key = raw.partition("/")
+        bucket = host.split(".", 1)[0]
+    key = unquote(key)
+    if not bucket or not key:
+        raise InvalidArgument(
+            "x-cos-copy-source must be <bucket>.cos.<region>.<domain>/<key>", resource="x-cos-copy-source"
+        )
+    return bucket, key
+
+
+async def copy_object(call: Call) -> Response:
+    headers = call.request.headers
+    src_bucket, src_key = parse_copy_source(headers["x-cos-copy-source"])
+    directive = headers.get("x-cos-metadata-directive", "Copy").strip().lower()
+    if directive not in ("copy", "replaced"):
+        raise InvalidArgument("x-cos-metadata-directive must be Copy or Replaced", resource="x-cos-metadata-directive")
+    source = await call.services.objects.head(src_bucket, src_key)
+    preconditions.check(
+        source.etag,
+        source.last_modified,
+        if_match=headers.get("x-cos-copy-source-if-match"),
+        if_none_match=headers.get("x-cos-copy-source-if-none-match"),
+        if_modified_since=headers.get("x-cos-copy-source-if-modified-since"),
+        if_unmodified_since=headers.get("x-cos-copy-source-if-unmodified-since"),
+        is_read=False,
+    )
+    attrs = hdr.attrs_from(headers, source.attrs.content_type) if directive == "replaced" else None
+    obj = await call.services.objects.copy(src_bucket, src_key, call.bucket, call.key, attrs)
+    body = xmlio.render(
+        "CopyObjectResult", {"ETag": hdr.quoted(obj.etag), "LastModified": times.iso_z(obj.last_modified)}
+    )
+    return Response(body, media_type="application/xml", headers={"ETag": hdr.quoted(obj.etag)})
+
+
+async def get_object(call: Call) -> Response:
+    head = call.request.method == "HEAD"
+    headers = call.request.headers
+    if head:
+        obj = await call.services.objects.head(call.bucket, call.key)
+        reader = None
+    else:
+        obj, reader = await call.services.objects.open(call.bucket, call.key)
+    try:
+        preconditions.check(
+            obj.etag,
+            obj.last_modified,
+            if_match=headers.get("if-match"),
+            if_none_match=headers.get("if-none-match"),
+            if_modified_since=headers.get("if-modified-since"),
+            if_unmodified_since=headers.get("if-unmodified-since"),
+        )
+        byte_range = parse_range(headers.get("range"), obj.size)
+    except BaseException:
+        if reader is not None:
+            reader.close()
+        raise
+    out = hdr.object_headers(obj)
+    for param, header in hdr.OVERRIDES.items():
+        if call.query(param):
+            out[header] = call.query(param)
+    status = 200
+    length = obj.size
+    if byte_range is not None:
+        status, length = 206, byte_range.length
+        out["Content-Range"] = byte_range.content_range(obj.size)
+    out["Content-Length"] = str(length)
+    if reader is None:
+        return Response(status_code=status, headers=out)
+    media_type = out.pop("Content-Type")
+    stream = call.services.objects.stream(reader, byte_range, obj.size)
+    return StreamingResponse(stream, status_code=status, headers=out, media_type=media_type)
+
+
+async def delete_object(call: Call) -> Response:
+    await call.services.objects.delete(call.bucket, call.key)
+    return Response(status_code=204)

@@ -1,0 +1,157 @@
+"""The ``cosflow`` command: serve, doctor."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from cosflow import __version__
+from cosflow.api.app import create_app
+from cosflow.errors import ConfigError
+from cosflow.settings import Settings, load_settings
+
+cli = typer.Typer(add_completion=False, help="cosflow: COS-compatible object store with media workflows.")
+console = Console()
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file")]
+HostOpt = Annotated[str | None, typer.Option("--host", help="address to listen on")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="port (0 picks a free one)")]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="where data lives")]
+
+
+class _JsonishFormatter(logging.Formatter):
+    """One line per record with its structured fields as key=value."""
+
+    _plain = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "color_message"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        base = super().format(record)
+        extra = {k: v for k, v in record.__dict__.items() if k not in self._plain}
+        return base + ("" if not extra else " " + " ".join(f"{k}={v}" for k, v in extra.items()))
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonishFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def _load(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _banner(settings: Settings, port: int) -> str:
+    pair = settings.credentials[0]
+    endpoint = f"http://{settings.host}:{port}"
+    return f"""cosflow {__version__} listening on {endpoint}
+  data dir   {settings.data_dir.resolve()}
+  APPID      {settings.appid}
+  region     {settings.region}
+  SecretId   {pair.secret_id}
+  SecretKey  {pair.secret_key}
+
+Point the official SDK (pip install cos-python-sdk-v5) at it:
+
+  from qcloud_cos import CosConfig, CosS3Client
+  config = CosConfig(Region="{settings.region}", SecretId="{pair.secret_id}",
+                     SecretKey="{pair.secret_key}", Scheme="http",
+                     IP="{settings.host}", Port={port}, ServiceDomain="{settings.host}:{port}")
+  client = CosS3Client(config)
+  client.create_bucket(Bucket="demo-{settings.appid}")
+  client.put_object(Bucket="demo-{settings.appid}", Key="hello.txt", Body=b"hi")
+"""
+
+
+@cli.command()
+def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
+    """Start the server (SQLite + local disk by default)."""
+    settings = _load(config, host=host, port=port, data_dir=data_dir)
+    _configure_logging(settings.log_level)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        console.print(f"[red]cannot listen on {settings.host}:{settings.port}:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    bound_port = sock.getsockname()[1]
+    if settings.port == 0:
+        from dataclasses import replace
+
+        settings = replace(settings, port=bound_port)
+    print(_banner(settings, bound_port), flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            lifespan="on",
+            log_config=None,
+            access_log=False,
+            http="httptools",
+            loop="uvloop",
+            timeout_keep_alive=30,
+            server_header=False,
+        )
+    )
+    server.run(sockets=[sock])
+
+
+@cli.command()
+def doctor(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
+    """Report what is installed and whether the data dir and database work."""
+    from sqlalchemy import text
+
+    from cosflow.db.engine import make_engine
+    from cosflow.media.ffmpeg import locate
+
+    settings = _load(config, data_dir=data_dir)
+    ok = True
+    console.print(f"cosflow    {__version__} on Python {platform.python_version()} ({platform.platform()})")
+    binary = locate()
+    if binary is None:
+        ok = False
+        console.print("ffmpeg     [red]missing[/red] (install ffmpeg, or pip install imageio-ffmpeg)")
+    else:
+        console.print(f"ffmpeg     {binary.path} ({binary.source}) {binary.version}")
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".doctor"
+        probe.write_text("ok")
+        probe.unlink()
+        console.print(f"data dir   {settings.data_dir.resolve()} (writable)")
+    except OSError as exc:
+        ok = False
+        console.print(f"data dir   [red]{settings.data_dir} not writable: {exc}[/red]")
+    try:
+        engine = make_engine(settings.effective_database_url)
+        with engine.connect() as conn:
+            version = conn.execute(
+                text("select sqlite_version()" if engine.dialect.name == "sqlite" else "select version()")
+            ).scalar()
+        engine.dispose()
+        console.print(f"database   {engine.dialect.name} {version} ({engine.url.render_as_string()})")
+    except Exception as exc:  # any driver error is a finding to report
+        ok = False
+        console.print(f"database   [red]unreachable: {exc}[/red]")
+    for name in ("starlette", "uvicorn", "sqlalchemy", "alembic", "httpx"):
+        from importlib.metadata import version as pkg_version
+
+        console.print(f"{name:<10} {pkg_version(name)}")
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    cli()

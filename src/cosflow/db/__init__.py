@@ -1,0 +1,1 @@
+"""The only place SQL runs: SQLAlchemy Core tables, repositories over a Connection, migrations."""

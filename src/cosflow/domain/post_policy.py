@@ -1,0 +1,75 @@
+"""The POST Object (browser form upload) policy document (spec §2.5)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cosflow.errors import AccessDenied, InvalidPolicyDocument
+
+#: Form fields that are not subject to policy conditions.
+_EXEMPT = {"policy", "q-signature", "file", "x-cos-security-token"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    raw: bytes
+    expiration: datetime
+    conditions: tuple[Any, ...]
+
+
+def decode(encoded: str) -> Policy:
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+        document = json.loads(raw)
+        expiration = datetime.fromisoformat(document["expiration"].replace("Z", "+00:00"))
+        conditions = tuple(document.get("conditions", ()))
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidPolicyDocument("the policy is not base64 JSON with expiration and conditions") from exc
+    if expiration.tzinfo is None:
+        expiration = expiration.replace(tzinfo=UTC)
+    return Policy(raw, expiration, conditions)
+
+
+def _field(fields: Mapping[str, str], name: str) -> str:
+    return fields.get(name.lstrip("$").lower(), "")
+
+
+def _check_one(condition: Any, fields: Mapping[str, str], size: int) -> None:
+    if isinstance(condition, dict):
+        for name, expected in condition.items():
+            if _field(fields, name) != str(expected):
+                raise AccessDenied(f"policy condition failed: {name} must equal {expected!r}")
+        return
+    if not isinstance(condition, list) or len(condition) != 3:
+        raise InvalidPolicyDocument(f"unsupported policy condition {condition!r}")
+    op, name, value = (str(condition[0]).lower(), condition[1], condition[2])
+    if op == "content-length-range":
+        low, high = int(name), int(value)
+        if not low <= size <= high:
+            raise AccessDenied(f"policy condition failed: content length {size} outside [{low}, {high}]")
+    elif op == "eq":
+        if _field(fields, str(name)) != str(value):
+            raise AccessDenied(f"policy condition failed: {name} must equal {value!r}")
+    elif op == "starts-with":
+        if not _field(fields, str(name)).startswith(str(value)):
+            raise AccessDenied(f"policy condition failed: {name} must start with {value!r}")
+    else:
+        raise InvalidPolicyDocument(f"unsupported policy operator {op!r}")
+
+
+def check(policy: Policy, fields: Mapping[str, str], size: int, now: datetime) -> None:
+    """Raise unless every condition holds. ``fields`` are lower-cased form fields plus ``bucket``."""
+    if now >= policy.expiration:
+        raise AccessDenied("the policy has expired")
+    for condition in policy.conditions:
+        _check_one(condition, fields, size)
+
+
+def exempt(name: str) -> bool:
+    return name.lower() in _EXEMPT

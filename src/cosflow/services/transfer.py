@@ -1,0 +1,67 @@
+"""Streaming request bodies into the blob store without holding them in memory."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import AsyncIterator
+
+from anyio import to_thread
+
+from cosflow.errors import BadDigest, EntityTooLarge, IncompleteBody, InvalidDigest
+from cosflow.storage.base import BlobInfo, BlobStore
+
+#: Bytes gathered before one hand-off to a worker thread: few thread hops, bounded memory.
+FLUSH_BYTES = 1024 * 1024
+
+
+def expected_md5(content_md5: str | None) -> str | None:
+    """The hex digest a ``Content-MD5`` header (base64 of the raw digest) promises."""
+    if content_md5 is None:
+        return None
+    try:
+        raw = base64.b64decode(content_md5.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidDigest(resource="Content-MD5") from exc
+    if len(raw) != 16:
+        raise InvalidDigest(resource="Content-MD5")
+    return raw.hex()
+
+
+async def receive(
+    store: BlobStore,
+    body: AsyncIterator[bytes],
+    *,
+    max_bytes: int,
+    content_length: int | None = None,
+    content_md5: str | None = None,
+) -> BlobInfo:
+    """Write ``body`` to a new blob; on any failure nothing is left behind."""
+    want_md5 = expected_md5(content_md5)
+    if content_length is not None and content_length > max_bytes:
+        raise EntityTooLarge(f"objects and parts are at most {max_bytes} bytes")
+    writer = await to_thread.run_sync(store.writer)
+    try:
+        pending: list[bytes] = []
+        pending_size = total = 0
+        async for chunk in body:
+            total += len(chunk)
+            if total > max_bytes or (content_length is not None and total > content_length):
+                raise EntityTooLarge(f"the body is larger than {min(max_bytes, content_length or max_bytes)} bytes")
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= FLUSH_BYTES:
+                await to_thread.run_sync(writer.write, b"".join(pending))
+                pending, pending_size = [], 0
+        if pending:
+            await to_thread.run_sync(writer.write, b"".join(pending))
+        if content_length is not None and total < content_length:
+            raise IncompleteBody(f"received {total} of {content_length} bytes")
+        info = await to_thread.run_sync(writer.commit)
+    except BaseException:
+        await to_thread.run_sync(writer.abort)
+        raise
+    if want_md5 is not None and info.md5_hex != want_md5:
+        await to_thread.run_sync(store.delete, info.blob_id)
+        raise BadDigest(f"Content-MD5 was {want_md5}, the body's md5 is {info.md5_hex}")
+    return info

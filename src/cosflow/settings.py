@@ -1,0 +1,165 @@
+"""The one settings object: defaults < TOML file < ``COSFLOW_*`` environment < explicit overrides.
+
+Nothing here runs at import time; :func:`load_settings` is called by the CLI (or a test) once and
+the frozen result is passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from cosflow.errors import ConfigError
+
+DEV_CREDENTIALS_FILE = "dev-credentials.json"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    secret_id: str
+    secret_key: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    appid: str = "1250000000"
+    region: str = "ap-guangzhou"
+    #: Domains whose ``<bucket>-<appid>.cos|ci.<region>.<domain>`` hosts are virtual-hosted.
+    domains: tuple[str, ...] = ("myqcloud.com", "tencentcos.cn")
+    #: Base of object URLs handed out (empty: the server's own http://host:port).
+    public_url: str = ""
+    #: SQLAlchemy URL; empty means ``sqlite:///<data_dir>/cosflow.db``.
+    database_url: str = ""
+    credentials: tuple[KeyPair, ...] = ()
+    #: Largest XML request body accepted (bytes).
+    max_xml_bytes: int = 1024 * 1024
+    #: Largest single PUT Object / part (bytes); COS allows 5 GB.
+    max_object_bytes: int = 5 * 1024**3
+    #: Smallest multipart part except the last (bytes); COS requires 1 MB.
+    min_part_bytes: int = 1024 * 1024
+    #: How far a signature's start time may lie in the future (client clock ahead).
+    clock_skew_seconds: int = 900
+    log_level: str = "info"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or self.endpoint).rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'cosflow.db'}"
+
+
+_ENV_KEYS: dict[str, str] = {
+    "host": "COSFLOW_HOST",
+    "port": "COSFLOW_PORT",
+    "data_dir": "COSFLOW_DATA_DIR",
+    "appid": "COSFLOW_APPID",
+    "region": "COSFLOW_REGION",
+    "domains": "COSFLOW_DOMAINS",
+    "public_url": "COSFLOW_PUBLIC_URL",
+    "database_url": "COSFLOW_DATABASE_URL",
+    "max_xml_bytes": "COSFLOW_MAX_XML_BYTES",
+    "max_object_bytes": "COSFLOW_MAX_OBJECT_BYTES",
+    "min_part_bytes": "COSFLOW_MIN_PART_BYTES",
+    "clock_skew_seconds": "COSFLOW_CLOCK_SKEW_SECONDS",
+    "log_level": "COSFLOW_LOG_LEVEL",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "Path":
+            return Path(value)
+        if kind == "tuple[str, ...]":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(s.strip() for s in items if s.strip())
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: cannot use {value!r}") from exc
+
+
+def _key_pairs(raw: Any) -> tuple[KeyPair, ...]:
+    pairs = []
+    for item in raw or ():
+        try:
+            pairs.append(KeyPair(str(item["secret_id"]), str(item["secret_key"])))
+        except (KeyError, TypeError) as exc:
+            raise ConfigError("each [[credentials]] entry needs secret_id and secret_key") from exc
+    return tuple(pairs)
+
+
+def _dev_key_pair(data_dir: Path) -> KeyPair:
+    """The dev pair, generated once and kept in the data dir so restarts keep working."""
+    path = data_dir / DEV_CREDENTIALS_FILE
+    if path.exists():
+        stored = json.loads(path.read_text())
+        return KeyPair(stored["secret_id"], stored["secret_key"])
+    alphabet = string.ascii_letters + string.digits
+    pair = KeyPair(
+        "AKID" + "".join(secrets.choice(alphabet) for _ in range(32)),
+        "".join(secrets.choice(alphabet) for _ in range(32)),
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"secret_id": pair.secret_id, "secret_key": pair.secret_key}))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return pair
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings once. ``overrides`` (from CLI flags) win; ``None`` values are ignored."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    file_pairs: tuple[KeyPair, ...] = ()
+    if config_file is not None:
+        try:
+            document = tomllib.loads(Path(config_file).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+        file_pairs = _key_pairs(document.pop("credentials", ()))
+        known = {f.name for f in fields(Settings)} - {"credentials", "extra"}
+        unknown = set(document) - known
+        if unknown:
+            raise ConfigError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
+        values.update({k: _coerce(k, v) for k, v in document.items()})
+    for name, var in _ENV_KEYS.items():
+        if env.get(var):
+            values[name] = _coerce(name, env[var])
+    values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+
+    pairs = list(file_pairs)
+    env_id, env_key = env.get("COSFLOW_SECRET_ID"), env.get("COSFLOW_SECRET_KEY")
+    if bool(env_id) != bool(env_key):
+        raise ConfigError("set both COSFLOW_SECRET_ID and COSFLOW_SECRET_KEY, or neither")
+    if env_id and env_key:
+        pairs.insert(0, KeyPair(env_id, env_key))
+    if not pairs:
+        pairs.append(_dev_key_pair(settings.data_dir))
+    if not settings.appid.isdigit():
+        raise ConfigError(f"appid must be digits, got {settings.appid!r}")
+    return replace(settings, credentials=tuple(pairs))

@@ -1,0 +1,1 @@
+"""Object bytes, behind :class:`~cosflow.storage.base.BlobStore`; metadata lives in ``cosflow.db``."""

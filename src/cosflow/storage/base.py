@@ -1,0 +1,53 @@
+"""The blob store seam: bytes in, an opaque blob id out.
+
+Object keys never become file names: the database maps ``(bucket, key)`` to a random blob id, so
+no key (``..``, ``//``, 850-byte unicode names) can reach outside the store, and an overwrite is a
+new blob plus one row update, never a half-written file in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    blob_id: str
+    size: int
+    md5_hex: str
+
+
+class BlobWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def commit(self) -> BlobInfo:
+        """Make the bytes durable and visible under a new blob id."""
+        ...
+
+    def abort(self) -> None:
+        """Discard everything written; safe to call after commit or twice."""
+        ...
+
+
+class BlobStore(Protocol):
+    def writer(self) -> BlobWriter: ...
+
+    def open(self, blob_id: str) -> BinaryIO:
+        """A seekable binary reader; the caller closes it."""
+        ...
+
+    def concat(self, blob_ids: Sequence[str]) -> BlobInfo:
+        """A new blob holding the given blobs back to back (multipart completion)."""
+        ...
+
+    def delete(self, blob_id: str) -> None:
+        """Remove a blob; a missing blob is not an error."""
+        ...
+
+    def exists(self, blob_id: str) -> bool: ...
+
+    def sweep(self) -> int:
+        """Remove leftovers of interrupted writes; returns how many were removed."""
+        ...
