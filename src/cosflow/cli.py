@@ -100,7 +100,7 @@ def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, 
             lifespan="on",
             log_config=None,
             access_log=False,
-            http="httptools",
+            http="h11",  # keeps header case: SDK users read response["ETag"]
             loop="uvloop",
             timeout_keep_alive=30,
             server_header=False,

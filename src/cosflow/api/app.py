@@ -78,6 +78,16 @@ ROUTES: dict[tuple[str, str, str | None], Handler] = {
     ("DELETE", "object", "uploadid"): multipart.abort,
 }
 
+#: Starlette lower-cases header names; COS sends these capitalised and SDK users index them so
+#: (``response["ETag"]``). ``x-cos-*`` names stay lower-case, as COS sends them.
+_CANONICAL = {
+    name.lower().encode(): name.encode()
+    for name in (
+        "ETag Content-Type Content-Length Content-Range Last-Modified Accept-Ranges Cache-Control "
+        "Content-Disposition Content-Encoding Content-Language Expires Location Server Date Connection"
+    ).split()
+}
+
 #: What an anonymous caller may do on a public-read bucket.
 ANONYMOUS_READS = {("GET", "object", None), ("HEAD", "object", None), ("GET", "bucket", None), ("HEAD", "bucket", None)}
 #: Operations that carry their own authorisation (the signed form policy).
@@ -151,6 +161,7 @@ class CosflowApp:
             response = self._error(exc, request, rid, target)
         response.headers[f"x-{service}-request-id"] = rid
         response.headers["Server"] = f"tencent-{service}"
+        response.raw_headers = [(_CANONICAL.get(name, name), value) for name, value in response.raw_headers]
         return response
 
     def _error(self, exc: BaseException, request: Request, rid: str, target: Target) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from starlette.responses import Response, StreamingResponse
@@ -11,7 +12,8 @@ from cosflow.api import xmlio
 from cosflow.api.context import Call
 from cosflow.domain import preconditions, times
 from cosflow.domain.ranges import parse_range
-from cosflow.errors import InvalidArgument, MissingContentLength
+from cosflow.domain.records import StoredObject
+from cosflow.errors import InvalidArgument, MissingContentLength, NotModified
 
 
 async def put_object(call: Call) -> Response:
@@ -75,6 +77,17 @@ async def copy_object(call: Call) -> Response:
     return Response(body, media_type="application/xml", headers={"ETag": hdr.quoted(obj.etag)})
 
 
+def _check_preconditions(obj: StoredObject, headers: Mapping[str, str]) -> None:
+    preconditions.check(
+        obj.etag,
+        obj.last_modified,
+        if_match=headers.get("if-match"),
+        if_none_match=headers.get("if-none-match"),
+        if_modified_since=headers.get("if-modified-since"),
+        if_unmodified_since=headers.get("if-unmodified-since"),
+    )
+
+
 async def get_object(call: Call) -> Response:
     head = call.request.method == "HEAD"
     headers = call.request.headers
@@ -84,15 +97,14 @@ async def get_object(call: Call) -> Response:
     else:
         obj, reader = await call.services.objects.open(call.bucket, call.key)
     try:
-        preconditions.check(
-            obj.etag,
-            obj.last_modified,
-            if_match=headers.get("if-match"),
-            if_none_match=headers.get("if-none-match"),
-            if_modified_since=headers.get("if-modified-since"),
-            if_unmodified_since=headers.get("if-unmodified-since"),
-        )
+        _check_preconditions(obj, headers)
         byte_range = parse_range(headers.get("range"), obj.size)
+    except NotModified:
+        if reader is not None:
+            reader.close()
+        # The SDK insists on Content-Length (or Transfer-Encoding) on every GET response.
+        not_modified = {"ETag": hdr.quoted(obj.etag), "Last-Modified": times.http_date(obj.last_modified)}
+        return Response(status_code=304, headers={**not_modified, "Content-Length": "0"})
     except BaseException:
         if reader is not None:
             reader.close()

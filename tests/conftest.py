@@ -1,0 +1,55 @@
+"""Fixtures: a real cosflow server process and the official SDK pointed at it."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from qcloud_cos import CosConfig, CosS3Client
+
+from tests.support.server import APPID, REGION, SECRET_ID, SECRET_KEY, ServerProcess
+
+_bucket_numbers = itertools.count(1)
+# The SDK logs every request at INFO; keep test output readable.
+logging.getLogger("qcloud_cos").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("cosflow-data")).start()
+    yield proc
+    proc.stop()
+
+
+def make_client(port: int, secret_id: str = SECRET_ID, secret_key: str = SECRET_KEY, **extra: object) -> CosS3Client:
+    config = CosConfig(
+        Region=REGION,
+        SecretId=secret_id,
+        SecretKey=secret_key,
+        Scheme="http",
+        IP="127.0.0.1",
+        Port=port,
+        ServiceDomain=f"127.0.0.1:{port}",
+        **extra,
+    )
+    return CosS3Client(config, retry=0)
+
+
+@pytest.fixture(scope="session")
+def client(server: ServerProcess) -> CosS3Client:
+    return make_client(server.port)
+
+
+@pytest.fixture
+def bucket(client: CosS3Client) -> str:
+    name = f"test{next(_bucket_numbers)}-{APPID}"
+    client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def data_dir(server: ServerProcess) -> Path:
+    return server.data_dir
