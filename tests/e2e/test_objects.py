@@ -191,10 +191,14 @@ def test_copy_between_buckets_and_unicode_source(client: CosS3Client, bucket: st
     client.create_bucket(Bucket=other)
     key = "目录/空 格+plus?.txt"
     client.put_object(Bucket=bucket, Key=key, Body=b"unicode source")
-    client.copy_object(Bucket=other, Key="copied.txt", CopySource={"Bucket": bucket, "Key": key, "Region": "ap-guangzhou"})
+    client.copy_object(
+        Bucket=other, Key="copied.txt", CopySource={"Bucket": bucket, "Key": key, "Region": "ap-guangzhou"}
+    )
     assert _read(client, other, "copied.txt") == b"unicode source"
     with pytest.raises(CosServiceError) as err:
-        client.copy_object(Bucket=other, Key="x", CopySource={"Bucket": bucket, "Key": "missing", "Region": "ap-guangzhou"})
+        client.copy_object(
+            Bucket=other, Key="x", CopySource={"Bucket": bucket, "Key": "missing", "Region": "ap-guangzhou"}
+        )
     assert err.value.get_error_code() == "NoSuchKey"
 
 

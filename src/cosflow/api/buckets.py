@@ -57,9 +57,11 @@ async def put_bucket_acl(call: Call) -> Response:
 async def get_bucket_acl(call: Call) -> Response:
     bucket = await call.services.buckets.get(call.bucket)
     owner = call.owner
-    grants = [{"Grantee": {"ID": owner["ID"], "DisplayName": owner["DisplayName"]}, "Permission": "FULL_CONTROL"}]
+    xsi_type = "@{http://www.w3.org/2001/XMLSchema-instance}type"
+    grants = [{"Grantee": {xsi_type: "CanonicalUser", **owner}, "Permission": "FULL_CONTROL"}]
     if bucket.acl == "public-read":
-        grants.append({"Grantee": {"URI": "http://cam.qcloud.com/groups/global/AllUsers"}, "Permission": "READ"})
+        everyone = {xsi_type: "Group", "URI": "http://cam.qcloud.com/groups/global/AllUsers"}
+        grants.append({"Grantee": everyone, "Permission": "READ"})
     return _xml("AccessControlPolicy", {"Owner": owner, "AccessControlList": {"Grant": grants}})
 
 
@@ -121,7 +123,7 @@ def _token(marker: str) -> str:
 
 def _untoken(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidArgument(
             "continuation-token is not one this server issued", resource="continuation-token"

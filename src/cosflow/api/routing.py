@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import unquote
 
-_HOST = r"^(?P<bucket>[a-z0-9][a-z0-9-]*-\d+)\.(?P<svc>cos|ci|pic)\.(?P<region>[a-z0-9-]+)\.(?:{domains})(?::\d+)?$"
+#: The bucket part is taken as sent (any case, any shape) so that a bad name gets InvalidBucketName
+#: from the bucket rules rather than falling through to path-style routing.
+_HOST = r"^(?P<bucket>[^./:]+)\.(?P<svc>cos|ci|pic)\.(?P<region>[a-z0-9-]+)\.(?:{domains})(?::\d+)?$"
 _HEX32 = "[0-9a-f]{32}"
 
 
@@ -101,15 +103,15 @@ def match_ci(method: str, path: str, query: Mapping[str, str]) -> CiRoute | None
 class Router:
     def __init__(self, domains: tuple[str, ...]) -> None:
         pattern = "|".join(re.escape(d) for d in domains) or r"(?!x)x"
-        self._host = re.compile(_HOST.format(domains=pattern))
+        self._host = re.compile(_HOST.format(domains=pattern), re.IGNORECASE)
 
     def resolve(self, host: str, method: str, raw_path: str, query: Mapping[str, str]) -> Target:
         path = unquote(raw_path) or "/"
-        found = self._host.match(host.lower())
+        found = self._host.match(host)
         if found is None:
             return self._path_style(path, raw_path)
         bucket = found["bucket"]
-        if found["svc"] == "ci" or match_ci(method, path, query) is not None:
+        if found["svc"].lower() == "ci" or match_ci(method, path, query) is not None:
             return Target(Service.CI, Style.VIRTUAL, bucket, None, (path,))
         key = path[1:] or None
         return Target(Service.COS, Style.VIRTUAL, bucket, key, (path,))

@@ -63,7 +63,10 @@ def _fill(parent: ET.Element, name: str, value: Any) -> None:
         child.text = value.text
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            _fill(child, key, item)
+            if key.startswith("@"):  # an attribute, e.g. {"@{ns}type": "Group"}
+                child.set(key[1:], str(item))
+            else:
+                _fill(child, key, item)
     elif isinstance(value, bool):
         child.text = "true" if value else "false"
     else:
@@ -71,7 +74,8 @@ def _fill(parent: ET.Element, name: str, value: Any) -> None:
 
 
 def render(root: str, body: Mapping[str, Any]) -> bytes:
-    """Dicts become nested elements, lists repeated elements, ``None`` is left out."""
+    """Dicts become nested elements (``@name`` keys become attributes), lists repeated elements,
+    ``None`` is left out."""
     element = ET.Element(root)
     for key, value in body.items():
         _fill(element, key, value)
