@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
 from qcloud_cos import CosS3Client

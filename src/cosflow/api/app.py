@@ -82,10 +82,23 @@ ROUTES: dict[tuple[str, str, str | None], Handler] = {
 #: (``response["ETag"]``). ``x-cos-*`` names stay lower-case, as COS sends them.
 _CANONICAL = {
     name.lower().encode(): name.encode()
-    for name in (
-        "ETag Content-Type Content-Length Content-Range Last-Modified Accept-Ranges Cache-Control "
-        "Content-Disposition Content-Encoding Content-Language Expires Location Server Date Connection"
-    ).split()
+    for name in [
+        "ETag",
+        "Content-Type",
+        "Content-Length",
+        "Content-Range",
+        "Last-Modified",
+        "Accept-Ranges",
+        "Cache-Control",
+        "Content-Disposition",
+        "Content-Encoding",
+        "Content-Language",
+        "Expires",
+        "Location",
+        "Server",
+        "Date",
+        "Connection",
+    ]
 }
 
 #: What an anonymous caller may do on a public-read bucket.

@@ -1,0 +1,135 @@
+"""Multipart uploads and large transfers through the official SDK."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from qcloud_cos import CosS3Client
+from qcloud_cos.cos_exception import CosServiceError
+
+MiB = 1024 * 1024
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(4 * MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _random_file(path: Path, size: int) -> Path:
+    with path.open("wb") as f:
+        for _ in range(size // (4 * MiB)):
+            f.write(os.urandom(4 * MiB))
+        f.write(os.urandom(size % (4 * MiB)))
+    return path
+
+
+@pytest.mark.slow
+def test_upload_file_64mib_in_8mib_parts_and_download_byte_exact(
+    client: CosS3Client, bucket: str, tmp_path: Path
+) -> None:
+    source = _random_file(tmp_path / "big.bin", 64 * MiB + 12345)
+    client.upload_file(Bucket=bucket, Key="videos/big.bin", LocalFilePath=str(source), PartSize=8, MAXThread=4)
+    head = client.head_object(Bucket=bucket, Key="videos/big.bin")
+    assert int(head["Content-Length"]) == source.stat().st_size
+    assert head["ETag"].strip('"').endswith("-9")  # 8 full parts + the tail
+    target = tmp_path / "back.bin"
+    client.download_file(Bucket=bucket, Key="videos/big.bin", DestFilePath=str(target), PartSize=8, MAXThread=4)
+    assert _sha256(target) == _sha256(source)
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Upload")
+
+
+def test_manual_multipart_lifecycle(client: CosS3Client, bucket: str) -> None:
+    key = "mp/目录 a.bin"
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType="video/mp4")["UploadId"]
+    uploads = client.list_multipart_uploads(Bucket=bucket, Prefix="mp/")["Upload"]
+    assert [u["Key"] for u in uploads] == [key] and uploads[0]["UploadId"] == upload_id
+    first, second = os.urandom(MiB), os.urandom(1000)
+    etag1 = client.upload_part(Bucket=bucket, Key=key, Body=first, PartNumber=1, UploadId=upload_id)["ETag"]
+    etag2 = client.upload_part(Bucket=bucket, Key=key, Body=second, PartNumber=2, UploadId=upload_id)["ETag"]
+    parts = client.list_parts(Bucket=bucket, Key=key, UploadId=upload_id)
+    assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in parts["Part"]] == [
+        ("1", etag1, str(MiB)),
+        ("2", etag2, "1000"),
+    ]
+    with pytest.raises(CosServiceError):
+        client.head_object(Bucket=bucket, Key=key)  # nothing visible before completion
+    done = client.complete_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={"Part": [{"PartNumber": 1, "ETag": etag1}, {"PartNumber": 2, "ETag": etag2}]},
+    )
+    expected = hashlib.md5(bytes.fromhex(etag1.strip('"')) + bytes.fromhex(etag2.strip('"'))).hexdigest() + "-2"
+    assert done["ETag"] == f'"{expected}"' and done["Key"] == key
+    got = client.get_object(Bucket=bucket, Key=key)
+    assert got["Body"].get_raw_stream().read() == first + second
+    assert got["Content-Type"] == "video/mp4"
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Upload")
+
+
+def test_abort_discards_parts(client: CosS3Client, bucket: str) -> None:
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="gone")["UploadId"]
+    client.upload_part(Bucket=bucket, Key="gone", Body=b"x" * 100, PartNumber=1, UploadId=upload_id)
+    client.abort_multipart_upload(Bucket=bucket, Key="gone", UploadId=upload_id)
+    with pytest.raises(CosServiceError) as err:
+        client.list_parts(Bucket=bucket, Key="gone", UploadId=upload_id)
+    assert err.value.get_error_code() == "NoSuchUpload"
+    with pytest.raises(CosServiceError):
+        client.head_object(Bucket=bucket, Key="gone")
+
+
+def test_complete_with_wrong_part_etag_stores_nothing(client: CosS3Client, bucket: str) -> None:
+    client.put_object(Bucket=bucket, Key="target", Body=b"existing")
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="target")["UploadId"]
+    etag = client.upload_part(Bucket=bucket, Key="target", Body=b"new", PartNumber=1, UploadId=upload_id)["ETag"]
+    for parts, code in (
+        ([{"PartNumber": 1, "ETag": '"0123456789abcdef0123456789abcdef"'}], "InvalidPart"),
+        ([{"PartNumber": 2, "ETag": etag}], "InvalidPart"),
+    ):
+        with pytest.raises(CosServiceError) as err:
+            client.complete_multipart_upload(
+                Bucket=bucket, Key="target", UploadId=upload_id, MultipartUpload={"Part": parts}
+            )
+        assert (err.value.get_status_code(), err.value.get_error_code()) == (400, code)
+    assert client.get_object(Bucket=bucket, Key="target")["Body"].get_raw_stream().read() == b"existing"
+    # The upload survives a failed completion and can still be completed correctly.
+    client.complete_multipart_upload(
+        Bucket=bucket, Key="target", UploadId=upload_id, MultipartUpload={"Part": [{"PartNumber": 1, "ETag": etag}]}
+    )
+    assert client.get_object(Bucket=bucket, Key="target")["Body"].get_raw_stream().read() == b"new"
+
+
+def test_part_rules(client: CosS3Client, bucket: str) -> None:
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="rules")["UploadId"]
+    small = [
+        client.upload_part(Bucket=bucket, Key="rules", Body=b"a" * 10, PartNumber=n, UploadId=upload_id)["ETag"]
+        for n in (1, 2)
+    ]
+    with pytest.raises(CosServiceError) as err:
+        client.complete_multipart_upload(
+            Bucket=bucket,
+            Key="rules",
+            UploadId=upload_id,
+            MultipartUpload={"Part": [{"PartNumber": 1, "ETag": small[0]}, {"PartNumber": 2, "ETag": small[1]}]},
+        )
+    assert err.value.get_error_code() == "EntityTooSmall"
+    with pytest.raises(CosServiceError) as err:
+        client.complete_multipart_upload(
+            Bucket=bucket,
+            Key="rules",
+            UploadId=upload_id,
+            MultipartUpload={"Part": [{"PartNumber": 2, "ETag": small[1]}, {"PartNumber": 1, "ETag": small[0]}]},
+        )
+    assert err.value.get_error_code() == "InvalidPartOrder"
+    with pytest.raises(CosServiceError) as err:
+        client.upload_part(Bucket=bucket, Key="rules", Body=b"x", PartNumber=10001, UploadId=upload_id)
+    assert err.value.get_error_code() == "InvalidArgument"
+    with pytest.raises(CosServiceError) as err:
+        client.upload_part(Bucket=bucket, Key="other-key", Body=b"x", PartNumber=1, UploadId=upload_id)
+    assert err.value.get_error_code() == "NoSuchUpload"
