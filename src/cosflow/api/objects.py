@@ -121,9 +121,9 @@ async def get_object(call: Call) -> Response:
     out["Content-Length"] = str(length)
     if reader is None:
         return Response(status_code=status, headers=out)
-    media_type = out.pop("Content-Type")
+    # Content-Type goes in the headers, not media_type, so Starlette adds no charset to it.
     stream = call.services.objects.stream(reader, byte_range, obj.size)
-    return StreamingResponse(stream, status_code=status, headers=out, media_type=media_type)
+    return StreamingResponse(stream, status_code=status, headers=out)
 
 
 async def delete_object(call: Call) -> Response:
