@@ -12,7 +12,7 @@ import secrets
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ class Settings:
     #: How far a signature's start time may lie in the future (client clock ahead).
     clock_skew_seconds: int = 900
     log_level: str = "info"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def endpoint(self) -> str:
@@ -141,7 +140,7 @@ def load_settings(
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
         file_pairs = _key_pairs(document.pop("credentials", ()))
-        known = {f.name for f in fields(Settings)} - {"credentials", "extra"}
+        known = {f.name for f in fields(Settings)} - {"credentials"}
         unknown = set(document) - known
         if unknown:
             raise ConfigError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
