@@ -12,10 +12,9 @@ import pytest
 from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
+from cosflow.domain import qsign
 from tests.conftest import make_client
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY, ServerProcess
-
-from cosflow.domain import qsign
 
 
 def _raw_put_headers(bucket: str, key: str, length: int) -> bytes:
