@@ -144,3 +144,11 @@ def test_path_style_request_signed_over_the_key(server: ServerProcess, client: C
         auth = client.get_auth(Method="GET", Bucket=bucket, Key=signed_key, Headers={"Host": host})
         resp = httpx.get(f"{server.endpoint}/{bucket}/ps.txt", headers={"Authorization": auth})
         assert resp.content == b"path style", signed_key
+
+
+def test_signed_parameter_names_needing_encoding(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
+    client.put_object(Bucket=bucket, Key="enc", Body=b"enc")
+    params = {"a b": "c/d", "Mixed_Case": "é"}
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key="enc", Params=params, Headers={"Host": _host(bucket)})
+    resp = httpx.get(f"{server.endpoint}/enc", params=params, headers={"Host": _host(bucket), "Authorization": auth})
+    assert resp.status_code == 200 and resp.content == b"enc"

@@ -45,8 +45,18 @@ class ServerProcess:
         }
         port_arg = str(self.port) if self.port else "0"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cosflow", "serve", "--host", "127.0.0.1", "--port", port_arg,
-             "--data-dir", str(self.data_dir)],
+            [
+                sys.executable,
+                "-m",
+                "cosflow",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port_arg,
+                "--data-dir",
+                str(self.data_dir),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

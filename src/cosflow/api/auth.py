@@ -53,21 +53,24 @@ def _credentials(request: Request) -> tuple[qsign.Authorization | None, bool]:
     return None, False
 
 
-def _signed_params(request: Request, auth: qsign.Authorization) -> dict[str, str]:
-    present = {qsign.canonical_name(k): v for k, v in request.query_params.multi_items()}
-    missing = [p for p in auth.param_list if p not in present]
+def _pick(items: list[tuple[str, str]], listed: tuple[str, ...], what: str) -> dict[str, str]:
+    """The raw ``name: value`` pairs whose canonical names the client listed as signed."""
+    present: dict[str, tuple[str, str]] = {}
+    for name, value in items:
+        present.setdefault(qsign.canonical_name(name), (name, value))
+    missing = [name for name in listed if name not in present]
     if missing:
-        raise SignatureDoesNotMatch(f"signed parameter(s) missing from the request: {', '.join(missing)}")
-    return {name: present[name] for name in auth.param_list}
+        raise SignatureDoesNotMatch(f"signed {what} missing from the request: {', '.join(missing)}")
+    return dict(present[name] for name in listed)
+
+
+def _signed_params(request: Request, auth: qsign.Authorization) -> dict[str, str]:
+    return _pick(request.query_params.multi_items(), auth.param_list, "parameter(s)")
 
 
 def _signed_headers(request: Request, auth: qsign.Authorization, host: str) -> dict[str, str]:
-    present = {qsign.canonical_name(k): v for k, v in request.headers.items()}
-    present["host"] = host
-    missing = [h for h in auth.header_list if h not in present]
-    if missing:
-        raise SignatureDoesNotMatch(f"signed header(s) missing from the request: {', '.join(missing)}")
-    return {name: present[name] for name in auth.header_list}
+    items = [("host", host)] + [(k, v) for k, v in request.headers.items() if k != "host"]
+    return _pick(items, auth.header_list, "header(s)")
 
 
 def _host_variants(host: str) -> list[str]:

@@ -31,36 +31,40 @@ def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
 
 
 def _skip_past(prefix: str) -> str:
-    """A cursor greater than every key that starts with ``prefix``."""
+    """A cursor past the keys under ``prefix`` in the common case (keys without U+10FFFF after it);
+    :func:`build_page` still checks each key, so rarer keys are skipped one by one, never repeated.
+    """
     return prefix + "\U0010ffff"
 
 
 def build_page(fetch: Fetch[T], prefix: str, delimiter: str, marker: str, max_keys: int) -> Page[T]:
     page: Page[T] = Page()
-    cursor = marker
-    batch = max(1, min(max_keys + 1, 1000))
+    if max_keys <= 0:
+        return page
+    # A marker inside a common prefix means that prefix was returned on an earlier page.
+    skipping = common_prefix(marker, prefix, delimiter) if marker.startswith(prefix) else None
+    cursor = max(marker, _skip_past(skipping)) if skipping else marker
+    batch = min(max_keys + 1, 1000)
     while True:
         rows = fetch(cursor, batch)
-        if not rows:
-            return page
+        jumped = False
         for key, item in rows:
             if not key.startswith(prefix):
                 return page  # keys sharing the prefix are contiguous: we are past them
-            rolled = common_prefix(key, prefix, delimiter)
-            if rolled is not None and marker.startswith(rolled):
-                cursor = _skip_past(rolled)  # this prefix was returned on an earlier page
-                break
+            cursor = key
+            if skipping is not None and key.startswith(skipping):
+                continue
             if len(page.contents) + len(page.common_prefixes) >= max_keys:
                 page.is_truncated = True
                 return page
+            rolled = common_prefix(key, prefix, delimiter)
             if rolled is None:
                 page.contents.append(item)
-                page.next_marker = cursor = key
+                page.next_marker = key
                 continue
             page.common_prefixes.append(rolled)
-            page.next_marker = rolled
-            cursor = _skip_past(rolled)
+            page.next_marker = skipping = rolled
+            cursor, jumped = max(key, _skip_past(rolled)), True
             break
-        else:
-            if len(rows) < batch:
-                return page
+        if not jumped and len(rows) < batch:
+            return page

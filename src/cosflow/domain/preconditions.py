@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from cosflow.errors import NotModified, PreconditionFailed
@@ -16,9 +16,11 @@ def _date(header: str | None) -> datetime | None:
     if not header:
         return None
     try:
-        return parsedate_to_datetime(header)
+        moment = parsedate_to_datetime(header)
     except (TypeError, ValueError):
         return None  # an unparsable date is ignored, as HTTP requires
+    # asctime and "-0000" dates come back naive; HTTP dates are always UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def check(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cosflow.errors import InvalidRange
+
+_RANGE = re.compile(r"^\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -29,26 +32,18 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not header:
         return None
     unit, _, spec = header.strip().partition("=")
-    if unit.strip().lower() != "bytes" or not spec:
+    found = _RANGE.match(spec.split(",")[0]) if unit.strip().lower() == "bytes" else None
+    if found is None or not (found[1] or found[2]):
         return None
-    first = spec.split(",")[0].strip()
-    start_text, dash, end_text = first.partition("-")
-    if not dash:
-        return None
-    try:
-        if not start_text:  # suffix range: the last N bytes
-            suffix = int(end_text)
-            if suffix <= 0:
-                raise InvalidRange(resource=header)
-            if size == 0:
-                raise InvalidRange(resource=header)
-            return ByteRange(max(0, size - suffix), size - 1)
-        start = int(start_text)
-        end = int(end_text) if end_text else size - 1
-    except ValueError:
-        return None
-    if start < 0 or end < start:
+    if not found[1]:  # suffix range: the last N bytes
+        suffix = int(found[2])
+        if suffix == 0 or size == 0:
+            raise InvalidRange(resource=header)
+        return ByteRange(max(0, size - suffix), size - 1)
+    start = int(found[1])
+    end = int(found[2]) if found[2] else None
+    if end is not None and end < start:
         return None
     if start >= size:
         raise InvalidRange(resource=header)
-    return ByteRange(start, min(end, size - 1))
+    return ByteRange(start, size - 1 if end is None else min(end, size - 1))

@@ -39,7 +39,11 @@ class BlobStore(Protocol):
         ...
 
     def concat(self, blob_ids: Sequence[str]) -> BlobInfo:
-        """A new blob holding the given blobs back to back (multipart completion)."""
+        """A new blob holding the given blobs back to back (multipart completion, copies).
+
+        Its ``md5_hex`` is empty: callers take ETags from the sources, and hashing would cost a
+        second read of every byte.
+        """
         ...
 
     def delete(self, blob_id: str) -> None:

@@ -94,10 +94,14 @@ class FileBlobStore:
         try:
             for part in blob_ids:
                 writer.append_file(self.path(part))
-            return writer.commit()  # its md5 is unused: multipart ETags come from the parts
+            info = writer.commit()
         except OSError as exc:
             writer.abort()
             raise StorageError(f"could not assemble parts: {exc}") from exc
+        except BaseException:
+            writer.abort()
+            raise
+        return BlobInfo(info.blob_id, info.size, "")
 
     def delete(self, blob_id: str) -> None:
         self.path(blob_id).unlink(missing_ok=True)

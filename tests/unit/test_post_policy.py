@@ -1,0 +1,158 @@
+"""POST Object policy documents (``domain.post_policy``): decoding and condition checks."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from cosflow.domain import post_policy
+from cosflow.errors import AccessDenied, InvalidPolicyDocument
+
+NOW = datetime(2024, 5, 8, 12, 0, 0, tzinfo=UTC)
+BUCKET = "b-1250000000"
+
+
+def encode(document: Any) -> str:
+    return base64.b64encode(json.dumps(document).encode()).decode()
+
+
+def policy(*conditions: Any, expiration: str = "2024-05-08T13:00:00.000Z") -> post_policy.Policy:
+    return post_policy.decode(encode({"expiration": expiration, "conditions": list(conditions)}))
+
+
+def form(**extra: str) -> dict[str, str]:
+    fields = {
+        "key": "uploads/photo.jpg",
+        "bucket": BUCKET,
+        "content-type": "image/jpeg",
+        "q-sign-algorithm": "sha1",
+        "q-ak": "AKIDxxx",
+        "success_action_status": "201",
+    }
+    fields.update(extra)
+    return fields
+
+
+# --- decode -------------------------------------------------------------------------------------------
+def test_decode_keeps_the_raw_json_and_parses_expiration() -> None:
+    text = '{"expiration": "2024-05-08T13:00:00Z", "conditions": [{"bucket": "b-1250000000"}]}'
+    decoded = post_policy.decode(base64.b64encode(text.encode()).decode())
+    assert decoded.raw == text.encode()
+    assert decoded.expiration == datetime(2024, 5, 8, 13, 0, tzinfo=UTC)
+    assert decoded.conditions == ({"bucket": BUCKET},)
+
+
+def test_decode_accepts_an_offset_and_treats_a_naive_time_as_utc() -> None:
+    with_offset = policy(expiration="2024-05-08T21:00:00+08:00")
+    assert with_offset.expiration == datetime(2024, 5, 8, 13, 0, tzinfo=UTC)
+    assert with_offset.expiration.utcoffset() == timedelta(hours=8)
+    naive = policy(expiration="2024-05-08T13:00:00")
+    assert naive.expiration == datetime(2024, 5, 8, 13, 0, tzinfo=UTC)
+    assert naive.expiration.tzinfo is not None
+
+
+def test_decode_without_conditions() -> None:
+    assert post_policy.decode(encode({"expiration": "2024-05-08T13:00:00Z"})).conditions == ()
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "not base64!",
+        base64.b64encode(b"not json").decode(),
+        encode({"conditions": []}),  # no expiration
+        encode({"expiration": "tomorrow", "conditions": []}),
+        encode({"expiration": 12345, "conditions": []}),
+        encode(["expiration"]),
+        "",
+    ],
+)
+def test_decode_rejects_bad_documents(encoded: str) -> None:
+    with pytest.raises(InvalidPolicyDocument):
+        post_policy.decode(encoded)
+
+
+# --- check ---------------------------------------------------------------------------------------------
+def test_all_supported_conditions_passing() -> None:
+    doc = policy(
+        {"bucket": BUCKET},
+        {"q-sign-algorithm": "sha1"},
+        ["starts-with", "$key", "uploads/"],
+        ["eq", "$success_action_status", "201"],
+        ["starts-with", "$Content-Type", "image/"],
+        ["content-length-range", 1, 1024],
+    )
+    post_policy.check(doc, form(), 1024, NOW)
+    post_policy.check(doc, form(), 1, NOW)
+
+
+def test_a_policy_without_conditions_only_checks_expiry() -> None:
+    post_policy.check(policy(), form(), 10, NOW)
+
+
+def test_expired_policy() -> None:
+    with pytest.raises(AccessDenied, match="expired"):
+        post_policy.check(policy(), form(), 10, datetime(2024, 5, 8, 13, 0, tzinfo=UTC))
+    with pytest.raises(AccessDenied, match="expired"):
+        post_policy.check(policy(), form(), 10, NOW + timedelta(days=1))
+
+
+def test_expiry_compares_instants_across_zones() -> None:
+    doc = policy(expiration="2024-05-08T20:00:00+08:00")  # 12:00 UTC
+    with pytest.raises(AccessDenied):
+        post_policy.check(doc, form(), 1, NOW)
+    post_policy.check(doc, form(), 1, NOW.astimezone(timezone(timedelta(hours=8))) - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"bucket": "other-1250000000"},
+        {"key": "uploads/photo.JPG"},  # values are compared exactly
+        ["eq", "$key", "uploads/other.jpg"],
+        ["starts-with", "$key", "private/"],
+        ["starts-with", "$x-cos-meta-owner", "a"],  # a field the form lacks
+        ["content-length-range", 2000, 3000],
+        ["content-length-range", 0, 1023],
+    ],
+)
+def test_failing_condition(condition: Any) -> None:
+    with pytest.raises(AccessDenied, match="policy condition failed"):
+        post_policy.check(policy(condition), form(), 1024, NOW)
+
+
+def test_empty_starts_with_allows_any_value_even_a_missing_field() -> None:
+    post_policy.check(policy(["starts-with", "$x-cos-meta-tag", ""]), form(), 1, NOW)
+
+
+def test_condition_names_are_case_insensitive_and_dollar_optional() -> None:
+    post_policy.check(policy({"Bucket": BUCKET}, ["eq", "key", "uploads/photo.jpg"]), form(), 1, NOW)
+
+
+def test_content_length_range_bounds_are_inclusive() -> None:
+    doc = policy(["content-length-range", 10, 20])
+    post_policy.check(doc, form(), 10, NOW)
+    post_policy.check(doc, form(), 20, NOW)
+    for size in (9, 21, 0):
+        with pytest.raises(AccessDenied):
+            post_policy.check(doc, form(), size, NOW)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [["in", "$key", "a"], ["starts-with", "$key"], "key", 42, ["eq", "$key", "a", "b"]],
+)
+def test_unsupported_conditions(condition: Any) -> None:
+    with pytest.raises(InvalidPolicyDocument):
+        post_policy.check(policy(condition), form(), 1, NOW)
+
+
+def test_exempt_fields() -> None:
+    for name in ("policy", "Policy", "q-signature", "file", "x-cos-security-token"):
+        assert post_policy.exempt(name)
+    for name in ("key", "q-ak", "bucket", "content-type", "x-cos-meta-a"):
+        assert not post_policy.exempt(name)

@@ -1,0 +1,87 @@
+"""Range header parsing for GET Object (``domain.ranges``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cosflow.domain.ranges import ByteRange, parse_range
+from cosflow.errors import InvalidRange
+
+SIZE = 100
+
+
+@pytest.mark.parametrize("header", [None, ""])
+def test_no_header_means_whole_object(header: str | None) -> None:
+    assert parse_range(header, SIZE) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-0", 0, 0),
+        ("bytes=0-99", 0, 99),
+        ("bytes=10-19", 10, 19),
+        ("bytes=10-", 10, 99),
+        ("bytes=99-", 99, 99),
+        ("bytes=90-1000", 90, 99),  # the end is clamped to the object
+        ("bytes=-1", 99, 99),
+        ("bytes=-10", 90, 99),
+        ("bytes=-100", 0, 99),
+        ("bytes=-5000", 0, 99),  # a suffix longer than the object is the whole object
+        ("Bytes=1-2", 1, 2),
+        (" bytes=1-2 ", 1, 2),
+        ("bytes= 3 - 4", 3, 4),
+        ("bytes=5-6,8-9", 5, 6),  # several ranges: the first is served
+    ],
+)
+def test_satisfiable_ranges(header: str, start: int, end: int) -> None:
+    assert parse_range(header, SIZE) == ByteRange(start, end)
+
+
+def test_byte_range_length_and_content_range() -> None:
+    byte_range = ByteRange(10, 19)
+    assert byte_range.length == 10
+    assert byte_range.content_range(SIZE) == "bytes 10-19/100"
+    assert ByteRange(0, 0).length == 1
+    assert ByteRange(0, 0).content_range(1) == "bytes 0-0/1"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["bytes=100-", "bytes=100-200", "bytes=1000-1001", "bytes=-0"],
+)
+def test_unsatisfiable_ranges_raise(header: str) -> None:
+    with pytest.raises(InvalidRange):
+        parse_range(header, SIZE)
+
+
+def test_unsatisfiable_range_names_the_header_as_resource() -> None:
+    with pytest.raises(InvalidRange) as caught:
+        parse_range("bytes=500-", SIZE)
+    assert caught.value.resource == "bytes=500-"
+
+
+@pytest.mark.parametrize("header", ["bytes=0-", "bytes=0-0", "bytes=3-9"])
+def test_any_first_byte_range_on_an_empty_object_is_unsatisfiable(header: str) -> None:
+    with pytest.raises(InvalidRange):
+        parse_range(header, 0)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "items=0-1",  # another unit
+        "bytes",
+        "bytes=",
+        "bytes=5",  # no dash
+        "bytes=-",
+        "bytes=a-b",
+        "bytes=1-b",
+        "bytes=5-2",  # last before first: invalid, so ignored
+        "bytes=0x1-0x2",
+        "bytes=--1",  # not a suffix range: "-" followed by "-1"
+        "bytes=1_0-2_0",  # digits only, no Python integer literal syntax
+    ],
+)
+def test_syntactically_invalid_headers_are_ignored(header: str) -> None:
+    assert parse_range(header, SIZE) is None

@@ -1,0 +1,254 @@
+"""The blob stores (``storage.filesystem`` and ``storage.memory``), held to the same behaviour."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import warnings
+from pathlib import Path
+
+import pytest
+
+from cosflow.errors import StorageError
+from cosflow.storage.base import BlobStore
+from cosflow.storage.filesystem import FileBlobStore
+from cosflow.storage.memory import MemoryBlobStore
+
+Store = FileBlobStore | MemoryBlobStore
+
+
+@pytest.fixture(params=["filesystem", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "filesystem":
+        return FileBlobStore(tmp_path / "storage")
+    return MemoryBlobStore()
+
+
+def stored_blob_count(store: Store) -> int:
+    if isinstance(store, FileBlobStore):
+        return sum(1 for p in store.blob_dir.rglob("*") if p.is_file())
+    return len(store.blobs)
+
+
+def temp_files(store: Store) -> list[Path]:
+    return sorted(store.tmp_dir.iterdir()) if isinstance(store, FileBlobStore) else []
+
+
+def put(store: BlobStore, *chunks: bytes) -> str:
+    writer = store.writer()
+    for chunk in chunks:
+        writer.write(chunk)
+    return writer.commit().blob_id
+
+
+def read(store: BlobStore, blob_id: str) -> bytes:
+    with store.open(blob_id) as reader:
+        return reader.read()
+
+
+# --- write and commit ------------------------------------------------------------------------------------
+def test_write_commit_returns_size_and_md5(store: Store) -> None:
+    writer = store.writer()
+    writer.write(b"hello ")
+    writer.write(b"")
+    writer.write(b"world")
+    info = writer.commit()
+    assert info.size == 11
+    assert info.md5_hex == hashlib.md5(b"hello world").hexdigest()
+    assert info.blob_id.isalnum()
+    assert store.exists(info.blob_id)
+    assert read(store, info.blob_id) == b"hello world"
+    assert temp_files(store) == []
+
+
+def test_empty_blob(store: Store) -> None:
+    info = store.writer().commit()
+    assert info.size == 0
+    assert info.md5_hex == "d41d8cd98f00b204e9800998ecf8427e"
+    assert read(store, info.blob_id) == b""
+
+
+def test_large_blob_in_many_writes(store: Store) -> None:
+    chunk = bytes(range(256)) * 4096  # 1 MiB
+    writer = store.writer()
+    for _ in range(5):
+        writer.write(chunk)
+    info = writer.commit()
+    assert info.size == 5 * len(chunk)
+    assert info.md5_hex == hashlib.md5(chunk * 5).hexdigest()
+    assert read(store, info.blob_id) == chunk * 5
+
+
+def test_every_commit_is_a_new_blob(store: Store) -> None:
+    first, second = put(store, b"same"), put(store, b"same")
+    assert first != second
+    assert stored_blob_count(store) == 2
+
+
+def test_open_is_seekable(store: Store) -> None:
+    blob_id = put(store, b"0123456789")
+    with store.open(blob_id) as reader:
+        reader.seek(4)
+        assert reader.read(3) == b"456"
+
+
+def test_nothing_is_visible_before_commit(store: Store) -> None:
+    writer = store.writer()
+    writer.write(b"pending")
+    assert stored_blob_count(store) == 0
+    writer.commit()
+    assert stored_blob_count(store) == 1
+
+
+# --- abort ---------------------------------------------------------------------------------------------
+def test_abort_leaves_nothing(store: Store) -> None:
+    writer = store.writer()
+    writer.write(b"discard me")
+    if isinstance(store, FileBlobStore):
+        assert len(temp_files(store)) == 1
+    writer.abort()
+    assert stored_blob_count(store) == 0
+    assert temp_files(store) == []
+    writer.abort()  # twice is fine
+
+
+def test_abort_after_commit_keeps_the_blob(store: Store) -> None:
+    writer = store.writer()
+    writer.write(b"keep")
+    info = writer.commit()
+    writer.abort()
+    assert read(store, info.blob_id) == b"keep"
+    assert temp_files(store) == []
+
+
+# --- concat --------------------------------------------------------------------------------------------
+def test_concat(store: Store) -> None:
+    parts = [put(store, b"abc"), put(store, b""), put(store, b"defg"), put(store, b"abc")]
+    info = store.concat(parts)
+    assert info.size == 10
+    assert read(store, info.blob_id) == b"abcdefgabc"
+    assert info.blob_id not in parts
+    for part, data in zip(parts, [b"abc", b"", b"defg", b"abc"], strict=True):
+        assert read(store, part) == data  # the sources are untouched
+    assert temp_files(store) == []
+
+
+def test_concat_of_one_blob_is_a_copy(store: Store) -> None:
+    source = put(store, b"payload")
+    copy = store.concat([source])
+    assert copy.blob_id != source
+    store.delete(source)
+    assert read(store, copy.blob_id) == b"payload"
+
+
+def test_concat_of_a_missing_blob_is_a_storage_error(store: Store) -> None:
+    present = put(store, b"x")
+    with pytest.raises(StorageError):
+        store.concat([present, "0" * 32])
+    assert stored_blob_count(store) == 1
+    assert temp_files(store) == []
+
+
+# --- delete, exists, open -------------------------------------------------------------------------------
+def test_delete(store: Store) -> None:
+    keep, drop = put(store, b"keep"), put(store, b"drop")
+    store.delete(drop)
+    assert not store.exists(drop)
+    assert store.exists(keep)
+    assert stored_blob_count(store) == 1
+    with pytest.raises(StorageError):
+        store.open(drop)
+
+
+def test_delete_missing_is_fine(store: Store) -> None:
+    store.delete("0" * 32)
+    blob_id = put(store, b"x")
+    store.delete(blob_id)
+    store.delete(blob_id)
+    assert stored_blob_count(store) == 0
+
+
+def test_open_missing_is_a_storage_error(store: Store) -> None:
+    assert not store.exists("f" * 32)
+    with pytest.raises(StorageError):
+        store.open("f" * 32)
+
+
+# --- sweep -----------------------------------------------------------------------------------------------
+def leave_leftover(store: Store, name: str = "put-crashed") -> None:
+    """What a process killed mid-write leaves behind."""
+    if isinstance(store, FileBlobStore):
+        (store.tmp_dir / name).write_bytes(b"half written")
+    else:
+        store.writer().write(b"half written")  # never committed: nothing is kept
+
+
+def test_sweep_removes_leftovers_and_keeps_blobs(store: Store) -> None:
+    kept = put(store, b"kept")
+    leave_leftover(store)
+    expected = 1 if isinstance(store, FileBlobStore) else 0  # memory writers leave nothing behind
+    assert store.sweep() == expected
+    assert temp_files(store) == []
+    assert store.sweep() == 0
+    assert read(store, kept) == b"kept"
+    assert stored_blob_count(store) == 1
+
+
+def test_sweep_on_a_reopened_filesystem_store(tmp_path: Path) -> None:
+    crashed = FileBlobStore(tmp_path)
+    kept = put(crashed, b"kept")
+    for n in range(3):
+        leave_leftover(crashed, f"put-{n}")
+    reopened = FileBlobStore(tmp_path)
+    assert reopened.sweep() == 3
+    assert list(reopened.tmp_dir.iterdir()) == []
+    assert read(reopened, kept) == b"kept"
+
+
+# --- the filesystem store never turns an id into a path outside it --------------------------------------
+@pytest.mark.parametrize("bad_id", ["../escape", "a/b", "/etc/passwd", "..", ".", "a\\b", "", "ab cd", "a\x00b"])
+def test_blob_ids_with_path_characters_are_refused(tmp_path: Path, bad_id: str) -> None:
+    store = FileBlobStore(tmp_path / "storage")
+    outside = tmp_path / "escape"
+    outside.write_bytes(b"secret")
+    for operation in (store.path, store.open, store.exists, store.delete):
+        with pytest.raises(StorageError, match="bad blob id"):
+            operation(bad_id)
+    assert outside.read_bytes() == b"secret"
+
+
+def test_concat_with_a_refused_id_leaves_no_temp_file_or_open_handle(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path)
+    good = put(store, b"part")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(StorageError, match="bad blob id"):
+            store.concat([good, "../escape"])
+        gc.collect()  # an abandoned writer's file is closed by its finalizer, with a ResourceWarning
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert list(store.tmp_dir.iterdir()) == []
+    assert stored_blob_count(store) == 1
+
+
+def test_filesystem_layout(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path)
+    blob_id = put(store, b"x")
+    assert store.path(blob_id) == tmp_path / "blobs" / blob_id[:2] / blob_id
+    assert store.path(blob_id).read_bytes() == b"x"
+
+
+def test_filesystem_commit_failure_is_a_storage_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileBlobStore(tmp_path)
+    writer = store.writer()
+    writer.write(b"data")
+
+    def refuse(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("cosflow.storage.filesystem.os.replace", refuse)
+    with pytest.raises(StorageError, match="disk full"):
+        writer.commit()
+    assert list(store.tmp_dir.iterdir()) == []
+    assert stored_blob_count(store) == 0
