@@ -186,10 +186,23 @@ def get_stream(client: CosS3Client, bucket: str, key: str, dest: Path) -> None:
     client.get_object(Bucket=bucket, Key=key)["Body"].get_stream_to_file(str(dest))
 
 
-def transfer_steps(client: CosS3Client, bucket: str, src: Path, work: Path, args: argparse.Namespace) -> list[Step]:
+def curl(client: CosS3Client, port: int, bucket: str, key: str, method: str, path: Path) -> None:
+    """The same request from curl (C, large buffers): the server's speed without the SDK's own cost."""
+    host = f"{bucket}.cos.{client._conf._region}.myqcloud.com"
+    auth = client.get_auth(Method=method, Bucket=bucket, Key=key, Headers={"Host": host})
+    io_args = ["-T", str(path)] if method == "PUT" else ["-o", str(path)]
+    url = f"http://127.0.0.1:{port}/{key}"
+    command = ["curl", "-sS", "-f", "-H", f"Host: {host}", "-H", f"Authorization: {auth}", "-H", "Expect:", url]
+    subprocess.run(command + io_args, check=True, stdout=subprocess.DEVNULL)
+
+
+def transfer_steps(
+    client: CosS3Client, port: int, bucket: str, src: Path, work: Path, args: argparse.Namespace
+) -> list[Step]:
     part, threads = args.part_mib, args.threads
     mp_key, put_key = "bench/upload_file.bin", "bench/put_object.bin"
     mp_dest, stream_dest = work / "download_file.bin", work / "get_object.bin"
+    curl_key, curl_dest = "bench/curl.bin", work / "curl.bin"
     return [
         Step(
             f"upload_file ({part} MiB parts, {threads} threads)",
@@ -206,6 +219,8 @@ def transfer_steps(client: CosS3Client, bucket: str, src: Path, work: Path, args
         ),
         Step("put_object (Body=open file)", lambda: put_stream(client, bucket, put_key, src)),
         Step("get_object + get_stream_to_file", lambda: get_stream(client, bucket, put_key, stream_dest), stream_dest),
+        Step("curl PUT (signed, one stream)", lambda: curl(client, port, bucket, curl_key, "PUT", src)),
+        Step("curl GET (one stream)", lambda: curl(client, port, bucket, curl_key, "GET", curl_dest), curl_dest),
     ]
 
 
@@ -273,7 +288,7 @@ def benchmark(args: argparse.Namespace, work: Path, console: Console) -> Report:
             client.create_bucket(Bucket=bucket)
             idle = settle_idle_rss(sampler)
             console.print(f"server on port {server.port}, idle RSS {idle / MB:.1f} MB")
-            measures = run_steps(transfer_steps(client, bucket, src, work, args), sampler, src, console)
+            measures = run_steps(transfer_steps(client, server.port, bucket, src, work, args), sampler, src, console)
         finally:
             sampler.stop()
     except BaseException:

@@ -319,7 +319,8 @@ def test_complete_success_keeps_only_the_assembled_blob(world: World) -> None:
     assert obj.size == len(PART1 + PART2 + PART3)
     assert obj.etag == expected_multipart_etag(PART1, PART2, PART3)
     assert obj.attrs.content_type == "video/mp4"
-    assert set(world.store.blobs) == {obj.blob_id}
+    assert world.store.composed[obj.blob_id] == [p1.blob_id, p2.blob_id, p3.blob_id]
+    assert set(world.store.blobs) == {obj.blob_id, p1.blob_id, p2.blob_id, p3.blob_id}
     assert read(world, "big.bin") == PART1 + PART2 + PART3
     assert world.garbage() == []
     with pytest.raises(NoSuchUpload):
@@ -335,7 +336,7 @@ def test_complete_with_a_subset_of_parts_drops_the_others(world: World) -> None:
         world.multipart.complete, BUCKET, "big.bin", upload_id, [RequestedPart(1, p1.etag), RequestedPart(3, p3.etag)]
     )
     assert read(world, "big.bin") == PART1 + PART3
-    assert set(world.store.blobs) == {obj.blob_id}
+    assert set(world.store.blobs) == {obj.blob_id, p1.blob_id, p3.blob_id}  # part 2 collected
 
 
 def test_complete_over_an_existing_object_collects_its_blob(world: World) -> None:
@@ -343,8 +344,10 @@ def test_complete_over_an_existing_object_collects_its_blob(world: World) -> Non
     upload_id = start_upload(world)
     p1 = upload_part(world, upload_id, 1, PART3)
     obj = run(world.multipart.complete, BUCKET, "big.bin", upload_id, [RequestedPart(1, p1.etag)])
-    assert set(world.store.blobs) == {obj.blob_id}
+    assert set(world.store.blobs) == {obj.blob_id, p1.blob_id}
     assert read(world, "big.bin") == PART3
+    run(world.objects.delete, BUCKET, "big.bin")
+    assert world.store.blobs == {}  # deleting a multipart object deletes its parts
 
 
 def test_reuploading_a_part_collects_the_old_blob(world: World) -> None:

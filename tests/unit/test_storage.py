@@ -121,31 +121,65 @@ def test_abort_after_commit_keeps_the_blob(store: Store) -> None:
     assert temp_files(store) == []
 
 
-# --- concat --------------------------------------------------------------------------------------------
-def test_concat(store: Store) -> None:
+# --- compose, decompose, copy ------------------------------------------------------------------------
+def test_compose_reads_as_the_parts_back_to_back(store: Store) -> None:
     parts = [put(store, b"abc"), put(store, b""), put(store, b"defg"), put(store, b"abc")]
-    info = store.concat(parts)
+    info = store.compose(parts)
     assert info.size == 10
     assert read(store, info.blob_id) == b"abcdefgabc"
-    assert info.blob_id not in parts
-    for part, data in zip(parts, [b"abc", b"", b"defg", b"abc"], strict=True):
-        assert read(store, part) == data  # the sources are untouched
+    assert info.blob_id not in parts and store.exists(info.blob_id)
     assert temp_files(store) == []
 
 
-def test_concat_of_one_blob_is_a_copy(store: Store) -> None:
-    source = put(store, b"payload")
-    copy = store.concat([source])
-    assert copy.blob_id != source
+def test_composed_blob_seeks_across_part_boundaries(store: Store) -> None:
+    data = [bytes([n]) * size for n, size in enumerate((5, 1, 7, 3))]
+    info = store.compose([put(store, d) for d in data])
+    whole = b"".join(data)
+    with store.open(info.blob_id) as reader:
+        for start in range(len(whole)):
+            reader.seek(start)
+            assert reader.read(4) == whole[start : start + 4]
+        reader.seek(0)
+        assert reader.read() == whole
+
+
+def test_deleting_a_composed_blob_deletes_its_parts(store: Store) -> None:
+    parts = [put(store, b"one"), put(store, b"two")]
+    info = store.compose(parts)
+    store.delete(info.blob_id)
+    assert not store.exists(info.blob_id)
+    assert not any(store.exists(p) for p in parts)
+    assert stored_blob_count(store) == 0
+
+
+def test_decompose_keeps_the_parts(store: Store) -> None:
+    parts = [put(store, b"one"), put(store, b"two")]
+    info = store.compose(parts)
+    store.decompose(info.blob_id)
+    assert not store.exists(info.blob_id)
+    assert [read(store, p) for p in parts] == [b"one", b"two"]
+
+
+def test_compose_of_a_missing_blob_is_a_storage_error(store: Store) -> None:
+    present = put(store, b"x")
+    with pytest.raises(StorageError):
+        store.compose([present, "0" * 32])
+    assert stored_blob_count(store) == 1
+    assert temp_files(store) == []
+
+
+@pytest.mark.parametrize("composed", [False, True])
+def test_copy_is_independent_of_its_source(store: Store, composed: bool) -> None:
+    source = store.compose([put(store, b"pay"), put(store, b"load")]).blob_id if composed else put(store, b"payload")
+    copy = store.copy(source)
+    assert copy.blob_id != source and copy.size == 7
     store.delete(source)
     assert read(store, copy.blob_id) == b"payload"
 
 
-def test_concat_of_a_missing_blob_is_a_storage_error(store: Store) -> None:
-    present = put(store, b"x")
+def test_copy_of_a_missing_blob_is_a_storage_error(store: Store) -> None:
     with pytest.raises(StorageError):
-        store.concat([present, "0" * 32])
-    assert stored_blob_count(store) == 1
+        store.copy("0" * 32)
     assert temp_files(store) == []
 
 
@@ -217,13 +251,13 @@ def test_blob_ids_with_path_characters_are_refused(tmp_path: Path, bad_id: str) 
     assert outside.read_bytes() == b"secret"
 
 
-def test_concat_with_a_refused_id_leaves_no_temp_file_or_open_handle(tmp_path: Path) -> None:
+def test_copy_with_a_refused_id_leaves_no_temp_file_or_open_handle(tmp_path: Path) -> None:
     store = FileBlobStore(tmp_path)
     good = put(store, b"part")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(StorageError, match="bad blob id"):
-            store.concat([good, "../escape"])
+            store.copy("../escape")
         gc.collect()  # an abandoned writer's file is closed by its finalizer, with a ResourceWarning
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
     assert list(store.tmp_dir.iterdir()) == []

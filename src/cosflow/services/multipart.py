@@ -151,22 +151,26 @@ class MultipartService:
     async def complete(self, bucket: str, key: str, upload_id: str, requested: Sequence[RequestedPart]) -> StoredObject:
         upload, stored = await self.list_parts(bucket, key, upload_id)
         chosen = self._chosen_parts(stored, requested)
-        info = await to_thread.run_sync(self._store.concat, [p.blob_id for p in chosen])
-        obj = StoredObject(
-            bucket, key, info.blob_id, info.size, multipart_etag([p.etag for p in chosen]), times.now(), upload.attrs
-        )
+        info = await to_thread.run_sync(self._store.compose, [p.blob_id for p in chosen])
+        etag = multipart_etag([p.etag for p in chosen])
+        obj = StoredObject(bucket, key, info.blob_id, info.size, etag, times.now(), upload.attrs)
 
         def run() -> None:
             with self._engine.begin() as conn:
                 self._upload(conn, bucket, key, upload_id)  # not aborted meanwhile
+                current = {p.part_number: p.blob_id for p in upload_rows.list_parts(conn, upload_id)}
+                changed = [p.part_number for p in chosen if current.get(p.part_number) != p.blob_id]
+                if changed:
+                    raise InvalidPart(f"part {changed[0]} was uploaded again while completing; retry")
                 object_rows.put(conn, obj)
-                upload_rows.remove(conn, upload_id)
+                # The chosen parts now belong to the object; parts not named become garbage.
+                upload_rows.remove(conn, upload_id, keep_blobs=frozenset(p.blob_id for p in chosen))
             garbage.collect(self._engine, self._store)
 
         try:
             await to_thread.run_sync(run)
         except BaseException:
-            await to_thread.run_sync(self._store.delete, info.blob_id)
+            await to_thread.run_sync(self._store.decompose, info.blob_id)  # the upload keeps its parts
             raise
         return obj
 

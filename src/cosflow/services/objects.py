@@ -167,7 +167,7 @@ class ObjectService:
         validate_key(key)
         source, reader = await self.open(src_bucket, src_key)
         reader.close()
-        info = await to_thread.run_sync(self._store.concat, [source.blob_id])
+        info = await to_thread.run_sync(self._store.copy, source.blob_id)
         return await self.commit_blob(bucket, key, info, source.etag, attrs or source.attrs)
 
     async def list(self, bucket: str, prefix: str, delimiter: str, marker: str, max_keys: int) -> Page[StoredObject]:

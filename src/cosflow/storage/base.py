@@ -38,12 +38,19 @@ class BlobStore(Protocol):
         """A seekable binary reader; the caller closes it."""
         ...
 
-    def concat(self, blob_ids: Sequence[str]) -> BlobInfo:
-        """A new blob holding the given blobs back to back (multipart completion, copies).
-
-        Its ``md5_hex`` is empty: callers take ETags from the sources, and hashing would cost a
-        second read of every byte.
+    def compose(self, blob_ids: Sequence[str]) -> BlobInfo:
+        """A new blob reading as the given blobs back to back, without copying them (multipart
+        completion). The new blob owns the parts: deleting it deletes them, and they must not be
+        deleted on their own. ``md5_hex`` is empty (ETags come from the parts).
         """
+        ...
+
+    def decompose(self, blob_id: str) -> None:
+        """Undo :meth:`compose` (when the completion could not be recorded): the parts survive."""
+        ...
+
+    def copy(self, blob_id: str) -> BlobInfo:
+        """An independent copy of a blob (Copy Object). ``md5_hex`` is empty."""
         ...
 
     def delete(self, blob_id: str) -> None:

@@ -35,6 +35,8 @@ class MemoryBlobWriter:
 class MemoryBlobStore:
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
+        #: composed blob -> the part blobs it owns (deleted with it)
+        self.composed: dict[str, list[str]] = {}
 
     def writer(self) -> MemoryBlobWriter:
         return MemoryBlobWriter(self)
@@ -45,16 +47,30 @@ class MemoryBlobStore:
         except KeyError as exc:
             raise StorageError(f"blob {blob_id} is missing") from exc
 
-    def concat(self, blob_ids: Sequence[str]) -> BlobInfo:
+    def compose(self, blob_ids: Sequence[str]) -> BlobInfo:
         try:
             data = b"".join(self.blobs[b] for b in blob_ids)
         except KeyError as exc:
             raise StorageError(f"blob {exc.args[0]} is missing") from exc
         blob_id = new_blob_id()
         self.blobs[blob_id] = data
+        self.composed[blob_id] = list(blob_ids)
         return BlobInfo(blob_id, len(data), "")
 
+    def decompose(self, blob_id: str) -> None:
+        self.composed.pop(blob_id, None)
+        self.blobs.pop(blob_id, None)
+
+    def copy(self, blob_id: str) -> BlobInfo:
+        if blob_id not in self.blobs:
+            raise StorageError(f"blob {blob_id} is missing")
+        new_id = new_blob_id()
+        self.blobs[new_id] = self.blobs[blob_id]
+        return BlobInfo(new_id, len(self.blobs[new_id]), "")
+
     def delete(self, blob_id: str) -> None:
+        for part in self.composed.pop(blob_id, ()):
+            self.blobs.pop(part, None)
         self.blobs.pop(blob_id, None)
 
     def exists(self, blob_id: str) -> bool:
