@@ -253,7 +253,7 @@ def test_blob_ids_with_path_characters_are_refused(tmp_path: Path, bad_id: str) 
 
 def test_copy_with_a_refused_id_leaves_no_temp_file_or_open_handle(tmp_path: Path) -> None:
     store = FileBlobStore(tmp_path)
-    good = put(store, b"part")
+    put(store, b"part")  # one blob that must survive
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(StorageError, match="bad blob id"):
