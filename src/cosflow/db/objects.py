@@ -11,6 +11,16 @@ from cosflow.db.tables import garbage, objects
 from cosflow.domain.records import ObjectAttrs, StoredObject
 
 
+def attrs_of(row: Any) -> ObjectAttrs:
+    """The upload-time attributes stored on an object or upload row."""
+    return ObjectAttrs(
+        content_type=row.content_type,
+        headers=dict(row.headers),
+        meta=dict(row.meta),
+        storage_class=row.storage_class,
+    )
+
+
 def _object(row: Any) -> StoredObject:
     return StoredObject(
         bucket=row.bucket,
@@ -19,12 +29,7 @@ def _object(row: Any) -> StoredObject:
         size=row.size,
         etag=row.etag,
         last_modified=row.last_modified,
-        attrs=ObjectAttrs(
-            content_type=row.content_type,
-            headers=dict(row.headers),
-            meta=dict(row.meta),
-            storage_class=row.storage_class,
-        ),
+        attrs=attrs_of(row),
     )
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from cosflow.db.objects import mark_garbage
+from cosflow.db.objects import attrs_of, mark_garbage
 from cosflow.db.tables import parts, uploads
-from cosflow.domain.records import ObjectAttrs, Part, Upload
+from cosflow.domain.records import Part, Upload
 
 
 def _upload(row: Any) -> Upload:
@@ -17,12 +17,7 @@ def _upload(row: Any) -> Upload:
         bucket=row.bucket,
         key=row.key,
         initiated=row.initiated,
-        attrs=ObjectAttrs(
-            content_type=row.content_type,
-            headers=dict(row.headers),
-            meta=dict(row.meta),
-            storage_class=row.storage_class,
-        ),
+        attrs=attrs_of(row),
     )
 
 
