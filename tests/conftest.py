@@ -43,6 +43,29 @@ def client(server: ServerProcess) -> CosS3Client:
     return make_client(server.port)
 
 
+@pytest.fixture(scope="session")
+def engine_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real server process whose registry holds the test processors (tests/support/processors.py)."""
+    data = tmp_path_factory.mktemp("engine-data")
+    env = {"COSFLOW_TEST_EXEC_LOG": str(data / "executions.log"), "COSFLOW_WORKERS": "4"}
+    proc = ServerProcess(data / "data", env=env, module="tests.support.testserver").start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def ci(engine_server: ServerProcess) -> CosS3Client:
+    """The official SDK pointed at the engine server (CI calls go to the same host and port)."""
+    return make_client(engine_server.port)
+
+
+@pytest.fixture
+def media_bucket(ci: CosS3Client) -> str:
+    name = f"media{next(_bucket_numbers)}-{APPID}"
+    ci.create_bucket(Bucket=name)
+    return name
+
+
 @pytest.fixture
 def bucket(client: CosS3Client) -> str:
     name = f"test{next(_bucket_numbers)}-{APPID}"

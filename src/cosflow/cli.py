@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import platform
 import socket
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from rich.console import Console
 from cosflow import __version__
 from cosflow.api.app import create_app
 from cosflow.errors import ConfigError
+from cosflow.media.base import Registry
 from cosflow.settings import Settings, load_settings
 
 cli = typer.Typer(add_completion=False, help="cosflow: COS-compatible object store with media workflows.")
@@ -75,10 +77,8 @@ Point the official SDK (pip install cos-python-sdk-v5) at it:
 """
 
 
-@cli.command()
-def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
-    """Start the server (SQLite + local disk by default)."""
-    settings = _load(config, host=host, port=port, data_dir=data_dir)
+def run_server(settings: Settings, registry: Registry | None = None) -> None:
+    """Bind, print how to connect, and serve until interrupted (also used by test harnesses)."""
     _configure_logging(settings.log_level)
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -88,15 +88,11 @@ def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, 
     except OSError as exc:
         console.print(f"[red]cannot listen on {settings.host}:{settings.port}:[/red] {exc}")
         raise typer.Exit(1) from exc
-    bound_port = sock.getsockname()[1]
-    if settings.port == 0:
-        from dataclasses import replace
-
-        settings = replace(settings, port=bound_port)
-    print(_banner(settings, bound_port), flush=True)
+    settings = replace(settings, port=sock.getsockname()[1])
+    print(_banner(settings, settings.port), flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            create_app(settings, registry),
             lifespan="on",
             log_config=None,
             access_log=False,
@@ -107,6 +103,12 @@ def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, 
         )
     )
     server.run(sockets=[sock])
+
+
+@cli.command()
+def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
+    """Start the server (SQLite + local disk by default)."""
+    run_server(_load(config, host=host, port=port, data_dir=data_dir))
 
 
 @cli.command()

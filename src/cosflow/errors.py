@@ -123,6 +123,10 @@ class NoSuchUpload(CosflowError):
     """The specified multipart upload does not exist."""
 
 
+class ResourceNotFound(CosflowError):
+    """The input object does not exist."""
+
+
 class BucketAlreadyExists(CosflowError):
     """The requested bucket name is not available."""
 

@@ -50,6 +50,10 @@ class Settings:
     #: How far a signature's start time may lie in the future (client clock ahead).
     clock_skew_seconds: int = 900
     log_level: str = "info"
+    #: Tasks run at once by the in-process executor (FFmpeg jobs are CPU-heavy: about one per core).
+    workers: int = 2
+    #: A task running longer than this is failed (and its FFmpeg killed).
+    task_timeout_seconds: int = 3600
 
     @property
     def endpoint(self) -> str:
@@ -78,6 +82,8 @@ _ENV_KEYS: dict[str, str] = {
     "min_part_bytes": "COSFLOW_MIN_PART_BYTES",
     "clock_skew_seconds": "COSFLOW_CLOCK_SKEW_SECONDS",
     "log_level": "COSFLOW_LOG_LEVEL",
+    "workers": "COSFLOW_WORKERS",
+    "task_timeout_seconds": "COSFLOW_TASK_TIMEOUT_SECONDS",
 }
 
 
@@ -159,6 +165,8 @@ def load_settings(
         pairs.insert(0, KeyPair(env_id, env_key))
     if not pairs:
         pairs.append(_dev_key_pair(settings.data_dir))
+    if settings.workers < 1:
+        raise ConfigError("workers must be at least 1")
     if not settings.appid.isdigit():
         raise ConfigError(f"appid must be digits, got {settings.appid!r}")
     return replace(settings, credentials=tuple(pairs))

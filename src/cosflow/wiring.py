@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from cosflow.db.engine import make_engine, migrate
+from cosflow.executors.dispatcher import Dispatcher
+from cosflow.executors.inprocess import InProcessExecutor
+from cosflow.media.base import Registry
+from cosflow.media.registry import default_registry
 from cosflow.services import garbage
 from cosflow.services.buckets import BucketService
+from cosflow.services.executions import ExecutionService
 from cosflow.services.multipart import MultipartService
 from cosflow.services.objects import ObjectService
+from cosflow.services.queues import QueueService
+from cosflow.services.runner import Runner
+from cosflow.services.scheduler import Scheduler, Wakeup
+from cosflow.services.templates import TemplateService
+from cosflow.services.workflows import WorkflowService
 from cosflow.settings import Settings
 from cosflow.storage.base import BlobStore
 from cosflow.storage.filesystem import FileBlobStore
@@ -19,20 +29,40 @@ from cosflow.storage.filesystem import FileBlobStore
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     settings: Settings
     engine: Engine
     store: BlobStore
+    registry: Registry
     buckets: BucketService
     objects: ObjectService
     multipart: MultipartService
+    templates: TemplateService
+    workflows: WorkflowService
+    executions: ExecutionService
+    queues: QueueService
+    scheduler: Scheduler
+    runner: Runner
+    wakeup: Wakeup
+    background: list[InProcessExecutor | Dispatcher] = field(default_factory=list)
 
-    def close(self) -> None:
+    async def start(self) -> None:
+        """Re-queue what a dead process left running, then start the executor and the dispatcher."""
+        self.scheduler.recover()
+        executor = InProcessExecutor(self.runner.run_task, self.settings.workers)
+        dispatcher = Dispatcher(self.scheduler, executor, self.wakeup)
+        self.background = [executor, dispatcher]
+        for part in self.background:
+            await part.start()
+
+    async def stop(self) -> None:
+        for part in reversed(self.background):
+            await part.stop()
         self.engine.dispose()
 
 
-def build_services(settings: Settings, store: BlobStore | None = None) -> Services:
+def build_services(settings: Settings, registry: Registry | None = None, store: BlobStore | None = None) -> Services:
     """Open the database (migrating it), the blob store, and the services over them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
@@ -42,11 +72,24 @@ def build_services(settings: Settings, store: BlobStore | None = None) -> Servic
     collected = garbage.collect(engine, store)
     if swept or collected:
         log.info("cleaned up after an interrupted run", extra={"temp_files": swept, "blobs": collected})
+    registry = default_registry() if registry is None else registry
+    wakeup = Wakeup()
+    scheduler = Scheduler(engine, wakeup)
+    workflows = WorkflowService(engine, scheduler, registry)
+    objects = ObjectService(engine, store, settings, hook=workflows)
     return Services(
         settings=settings,
         engine=engine,
         store=store,
+        registry=registry,
         buckets=BucketService(engine, settings),
-        objects=ObjectService(engine, store, settings),
-        multipart=MultipartService(engine, store, settings),
+        objects=objects,
+        multipart=MultipartService(engine, store, settings, hook=workflows),
+        templates=TemplateService(engine),
+        workflows=workflows,
+        executions=ExecutionService(engine),
+        queues=QueueService(engine, wakeup),
+        scheduler=scheduler,
+        runner=Runner(engine, objects, scheduler, registry, settings),
+        wakeup=wakeup,
     )

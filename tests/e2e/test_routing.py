@@ -48,7 +48,7 @@ def test_ci_shaped_requests_on_the_object_host_reach_ci(
         resp = _signed(client, server, bucket, method, path, params)
         assert "x-ci-request-id" in resp.headers, (method, path)
         assert resp.headers["Server"] == "tencent-ci"
-        assert "<RequestId>" in resp.text and "<Resource>" in resp.text
+        assert "<RequestId>" in resp.text  # a CI response or a CI error, never object data
     # None of them created an object.
     assert not client.list_objects(Bucket=bucket).get("Contents")
 

@@ -19,6 +19,7 @@ SECRET_ID = "AKIDcosflowTestKey000000000000000001"
 SECRET_KEY = "cosflowTestSecretKey0000000000001"
 APPID = "1250000000"
 REGION = "ap-guangzhou"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -28,6 +29,8 @@ class ServerProcess:
     proc: subprocess.Popen[str] | None = None
     port: int = 0
     output: deque[str] = field(default_factory=lambda: deque(maxlen=400))
+    #: The module run with ``-m``: the real CLI, or the harness with test processors.
+    module: str = "cosflow"
 
     @property
     def endpoint(self) -> str:
@@ -48,8 +51,8 @@ class ServerProcess:
             [
                 sys.executable,
                 "-m",
-                "cosflow",
-                "serve",
+                self.module,
+                *(["serve"] if self.module == "cosflow" else []),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -61,6 +64,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            cwd=REPO_ROOT,
             start_new_session=True,
         )
         assert self.proc.stdout is not None

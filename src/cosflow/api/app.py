@@ -16,6 +16,7 @@ from cosflow.api.errors import error_response
 from cosflow.api.routing import Router, Service, Target
 from cosflow.errors import AccessDenied, CosflowError, MethodNotAllowed, NotImplementedOperation
 from cosflow.ids import request_id
+from cosflow.media.base import Registry
 from cosflow.settings import Settings
 from cosflow.wiring import Services, build_services
 
@@ -130,8 +131,9 @@ async def _authorise(call: Call, operation: tuple[str, str, str | None]) -> None
 class CosflowApp:
     """ASGI app. The lifespan builds the services; each request is routed, authenticated, run."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, registry: Registry | None = None) -> None:
         self.settings = settings
+        self.registry = registry
         self.router = Router(settings.domains)
         self.services: Services | None = None
 
@@ -147,7 +149,8 @@ class CosflowApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.services = build_services(self.settings)
+                    self.services = build_services(self.settings, self.registry)
+                    await self.services.start()
                 except Exception as exc:  # reported to the server, which refuses to start
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -155,7 +158,7 @@ class CosflowApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.services is not None:
-                    self.services.close()
+                    await self.services.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -200,5 +203,6 @@ class CosflowApp:
         return await handler(call)
 
 
-def create_app(settings: Settings) -> Any:
-    return CosflowApp(settings)
+def create_app(settings: Settings, registry: Registry | None = None) -> Any:
+    """The ASGI app; ``registry`` (node Type -> processor) defaults to the production processors."""
+    return CosflowApp(settings, registry)

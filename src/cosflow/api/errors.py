@@ -33,6 +33,7 @@ TABLE: dict[type[e.CosflowError], tuple[str, int]] = {
     e.NoSuchBucket: ("NoSuchBucket", 404),
     e.NoSuchKey: ("NoSuchKey", 404),
     e.NoSuchUpload: ("NoSuchUpload", 404),
+    e.ResourceNotFound: ("ResourceNotFound", 400),
     e.BucketAlreadyExists: ("BucketAlreadyExists", 409),
     e.BucketNotEmpty: ("BucketNotEmpty", 409),
     e.StorageError: ("InternalError", 500),

@@ -11,10 +11,12 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
 )
 
@@ -89,4 +91,91 @@ garbage = Table(
     "garbage",
     metadata,
     Column("blob_id", String(64), primary_key=True),
+)
+
+workflows = Table(
+    "workflows",
+    metadata,
+    Column("workflow_id", String(40), primary_key=True),
+    Column("bucket", String(64), ForeignKey("buckets.name"), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    #: The <Topology> element exactly as sent, echoed back unchanged.
+    Column("topology", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("template_id", String(40), primary_key=True),
+    #: NULL for the system (Official) presets, shared by every bucket.
+    Column("bucket", String(64), nullable=True, index=True),
+    Column("name", String(64), nullable=False),
+    Column("tag", String(32), nullable=False),
+    Column("category", String(16), nullable=False),
+    #: The tag's body (e.g. <Container>, <Video>, ... or <Snapshot>) as sent.
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+queues = Table(
+    "queues",
+    metadata,
+    Column("queue_id", String(40), primary_key=True),
+    Column("bucket", String(64), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # media | picture
+    Column("name", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("max_size", Integer, nullable=False),
+    Column("max_concurrent", Integer, nullable=False),
+    Column("notify", Text, nullable=True),  # <NotifyConfig> as sent
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("workflow_id", String(40), nullable=False),
+    Column("workflow_name", String(128), nullable=False),
+    Column("bucket", String(64), nullable=False),
+    Column("object_key", String(1024), nullable=False),
+    Column("cos_headers", JSON, nullable=False),
+    #: Snapshot of the workflow's topology when the run started.
+    Column("topology", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("code", String(64), nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Index("ix_runs_workflow_created", "workflow_id", "created_at"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("job_id", String(40), primary_key=True),
+    Column("run_id", String(40), ForeignKey("runs.run_id"), nullable=False, index=True),
+    Column("node_key", String(128), nullable=False),
+    Column("node_type", String(32), nullable=False),
+    Column("queue_id", String(40), nullable=False),
+    Column("state", String(16), nullable=False),
+    #: Object keys this task reads (its parents' outputs, or the uploaded object).
+    Column("inputs", JSON, nullable=False),
+    #: ResultInfo as data: {"objects": [...], "sprites": [...]}
+    Column("result", JSON, nullable=True),
+    Column("template_id", String(40), nullable=False, default=""),
+    Column("template_name", String(64), nullable=False, default=""),
+    Column("code", String(64), nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=True),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Index("ix_tasks_state_queue", "state", "queue_id"),
 )

@@ -25,6 +25,7 @@ from cosflow.errors import (
 )
 from cosflow.ids import upload_id as new_upload_id
 from cosflow.services import garbage, transfer
+from cosflow.services.objects import NoHook, WriteHook
 from cosflow.settings import Settings
 from cosflow.storage.base import BlobStore
 
@@ -44,10 +45,11 @@ def multipart_etag(part_etags: Sequence[str]) -> str:
 
 
 class MultipartService:
-    def __init__(self, engine: Engine, store: BlobStore, settings: Settings) -> None:
+    def __init__(self, engine: Engine, store: BlobStore, settings: Settings, hook: WriteHook | None = None) -> None:
         self._engine = engine
         self._store = store
         self._settings = settings
+        self._hook: WriteHook = hook or NoHook()
 
     def _upload(self, conn: Connection, bucket: str, key: str, upload_id: str) -> Upload:
         upload = upload_rows.get(conn, upload_id)
@@ -155,7 +157,7 @@ class MultipartService:
         etag = multipart_etag([p.etag for p in chosen])
         obj = StoredObject(bucket, key, info.blob_id, info.size, etag, times.now(), upload.attrs)
 
-        def run() -> None:
+        def run() -> int:
             with self._engine.begin() as conn:
                 self._upload(conn, bucket, key, upload_id)  # not aborted meanwhile
                 current = {p.part_number: p.blob_id for p in upload_rows.list_parts(conn, upload_id)}
@@ -165,13 +167,17 @@ class MultipartService:
                 object_rows.put(conn, obj)
                 # The chosen parts now belong to the object; parts not named become garbage.
                 upload_rows.remove(conn, upload_id, keep_blobs=frozenset(p.blob_id for p in chosen))
+                started = self._hook.on_object_written(conn, obj)
             garbage.collect(self._engine, self._store)
+            return started
 
         try:
-            await to_thread.run_sync(run)
+            started = await to_thread.run_sync(run)
         except BaseException:
             await to_thread.run_sync(self._store.decompose, info.blob_id)  # the upload keeps its parts
             raise
+        if started:
+            self._hook.after_commit()
         return obj
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:

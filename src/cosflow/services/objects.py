@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, Protocol, TypeVar
 
 from anyio import to_thread
 from sqlalchemy import Connection, Engine
@@ -27,6 +27,22 @@ T = TypeVar("T")
 READ_CHUNK = 1024 * 1024
 
 
+class WriteHook(Protocol):
+    """Told about every object a client writes (not workflow outputs), inside its transaction."""
+
+    def on_object_written(self, conn: Connection, obj: StoredObject) -> int: ...
+
+    def after_commit(self) -> None: ...
+
+
+class NoHook:
+    def on_object_written(self, conn: Connection, obj: StoredObject) -> int:
+        return 0
+
+    def after_commit(self) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class DeleteOutcome:
     key: str
@@ -34,10 +50,11 @@ class DeleteOutcome:
 
 
 class ObjectService:
-    def __init__(self, engine: Engine, store: BlobStore, settings: Settings) -> None:
+    def __init__(self, engine: Engine, store: BlobStore, settings: Settings, hook: WriteHook | None = None) -> None:
         self._engine = engine
         self._store = store
         self._settings = settings
+        self.hook: WriteHook = hook or NoHook()
 
     # --- helpers ------------------------------------------------------------------------------
     async def _tx(self, fn: Callable[[Connection], T]) -> T:
@@ -63,20 +80,26 @@ class ObjectService:
         if bucket_rows.get(conn, bucket) is None:
             raise NoSuchBucket(resource=bucket)
 
-    async def commit_blob(self, bucket: str, key: str, info: BlobInfo, etag: str, attrs: ObjectAttrs) -> StoredObject:
-        """Point ``(bucket, key)`` at a freshly written blob; the blob is dropped if that fails."""
+    async def commit_blob(
+        self, bucket: str, key: str, info: BlobInfo, etag: str, attrs: ObjectAttrs, *, trigger: bool = True
+    ) -> StoredObject:
+        """Point ``(bucket, key)`` at a freshly written blob and, in the same transaction, start the
+        workflows the upload triggers; the blob is dropped if that fails."""
         obj = StoredObject(bucket, key, info.blob_id, info.size, etag, times.now(), attrs)
 
-        def write(conn: Connection) -> StoredObject:
+        def write(conn: Connection) -> int:
             self._require_bucket(conn, bucket)
             object_rows.put(conn, obj)
-            return obj
+            return self.hook.on_object_written(conn, obj) if trigger else 0
 
         try:
-            return await self._tx(write)
+            started = await self._tx(write)
         except BaseException:
             await to_thread.run_sync(self._store.delete, info.blob_id)
             raise
+        if started:
+            self.hook.after_commit()
+        return obj
 
     # --- use cases ----------------------------------------------------------------------------
     async def put(
@@ -88,7 +111,9 @@ class ObjectService:
         *,
         content_length: int | None,
         content_md5: str | None,
+        trigger: bool = True,
     ) -> StoredObject:
+        """Store an object. ``trigger=False`` for workflow outputs: they never start workflows."""
         validate_key(key)
         await self._read(lambda conn: self._require_bucket(conn, bucket))
         info = await transfer.receive(
@@ -98,7 +123,7 @@ class ObjectService:
             content_length=content_length,
             content_md5=content_md5,
         )
-        obj = await self.commit_blob(bucket, key, info, info.md5_hex, attrs)
+        obj = await self.commit_blob(bucket, key, info, info.md5_hex, attrs, trigger=trigger)
         log.info("object stored", extra={"action": "put_object", "bucket": bucket, "size": obj.size})
         return obj
 

@@ -1,0 +1,115 @@
+"""Workflow executions (spec §6.8, §6.9): the list with filters and paging, and one run's detail."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from starlette.responses import Response
+
+from cosflow.api.ci_common import respond
+from cosflow.api.context import Call
+from cosflow.domain import citimes
+from cosflow.domain.ci import Task
+from cosflow.domain.states import RunState
+from cosflow.errors import InvalidArgument
+
+STATES = {s.value for s in RunState}
+
+
+def _time(call: Call, name: str) -> Any:
+    raw = call.query(name)
+    if not raw:
+        return None
+    try:
+        return citimes.parse(raw)
+    except ValueError as exc:
+        raise InvalidArgument(f"{name} must look like 2024-05-08T11:05:09+0800", resource=name) from exc
+
+
+def _states(call: Call) -> list[str]:
+    wanted = [s.strip() for s in call.query("states", "All").split(",") if s.strip()]
+    unknown = [s for s in wanted if s != "All" and s not in STATES]
+    if unknown:
+        raise InvalidArgument(f"states may list All, {', '.join(sorted(STATES))}; got {unknown[0]!r}")
+    return [] if "All" in wanted else wanted
+
+
+async def list_executions(call: Call) -> Response:
+    order = call.query("orderByTime", "Desc")
+    if order not in ("Desc", "Asc"):
+        raise InvalidArgument("orderByTime must be Desc or Asc", resource="orderByTime")
+    token = call.query("nextToken")
+    if token and not token.isdigit():
+        raise InvalidArgument("nextToken is not one this server issued", resource="nextToken")
+    runs, next_offset = await call.services.executions.list(
+        call.bucket,
+        call.query("workflowId"),
+        name=call.query("name"),
+        states=_states(call),
+        start=_time(call, "startCreationTime"),
+        end=_time(call, "endCreationTime"),
+        ascending=order == "Asc",
+        offset=int(token or 0),
+        size=call.int_query("size", 10, 1, 100),
+    )
+    entries = [
+        {
+            "RunId": r.run_id,
+            "WorkflowId": r.workflow_id,
+            "Object": r.object_key,
+            "CreateTime": citimes.api(r.created_at),
+            "State": r.state,
+        }
+        for r in runs
+    ]
+    return respond(call, {"WorkflowExecutionList": entries, "NextToken": str(next_offset or "")})
+
+
+def result_info(task: Task) -> dict[str, Any]:
+    result = task.result or {}
+    objects, sprites = result.get("objects", []), result.get("sprites", [])
+    info: dict[str, Any] = {
+        "ObjectCount": len(objects),
+        "ObjectInfo": [{"ObjectName": o["key"], "ObjectUrl": o["url"], "InputObjectName": o["input"]} for o in objects],
+    }
+    if sprites:
+        info["SpriteObjectCount"] = len(sprites)
+        info["SpriteObjectInfo"] = [{"ObjectName": o["key"], "ObjectUrl": o["url"]} for o in sprites]
+    return info
+
+
+def task_xml(task: Task) -> dict[str, Any]:
+    return {
+        "Type": task.node_type,
+        "Name": task.node_key,
+        "JobId": task.job_id,
+        "State": task.state,
+        "CreateTime": citimes.api(task.created_at),
+        "StartTime": citimes.api(task.started_at) if task.started_at else "",
+        "EndTime": citimes.api(task.ended_at) if task.ended_at else "",
+        "TemplateId": task.template_id,
+        "TemplateName": task.template_name,
+        "Code": task.code,
+        "Message": task.message,
+        "Progress": task.progress,
+        "ResultInfo": result_info(task) if task.result is not None else None,
+    }
+
+
+async def get_execution(call: Call) -> Response:
+    run_id = call.target.signed_paths[0].rsplit("/", 1)[1]
+    run, tasks = await call.services.executions.get(call.bucket, run_id)
+    body = {
+        "RunId": run.run_id,
+        "WorkflowId": run.workflow_id,
+        "WorkflowName": run.workflow_name,
+        "State": run.state,
+        "CreateTime": citimes.api(run.created_at),
+        "Object": run.object_key,
+        "Code": run.code or None,
+        "Message": run.message or None,
+        "Topology": ET.fromstring(run.topology_xml),
+        "Tasks": [task_xml(t) for t in tasks],
+    }
+    return respond(call, {"WorkflowExecution": body})

@@ -1,0 +1,79 @@
+"""Queue rows: one media and one picture queue per bucket, made on first use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from cosflow.db.tables import queues, tasks
+from cosflow.domain.ci import Queue
+
+
+def _queue(row: Any) -> Queue:
+    return Queue(
+        row.queue_id,
+        row.bucket,
+        row.kind,
+        row.name,
+        row.state,
+        row.max_size,
+        row.max_concurrent,
+        row.notify,
+        row.created_at,
+        row.updated_at,
+    )
+
+
+def insert_queue(conn: Connection, queue: Queue) -> None:
+    conn.execute(
+        insert(queues).values(
+            queue_id=queue.queue_id,
+            bucket=queue.bucket,
+            kind=queue.kind,
+            name=queue.name,
+            state=queue.state,
+            max_size=queue.max_size,
+            max_concurrent=queue.max_concurrent,
+            notify=queue.notify_xml,
+            created_at=queue.created_at,
+            updated_at=queue.updated_at,
+        )
+    )
+
+
+def update_queue(conn: Connection, queue: Queue) -> None:
+    conn.execute(
+        update(queues)
+        .where(queues.c.queue_id == queue.queue_id)
+        .values(
+            name=queue.name,
+            state=queue.state,
+            max_concurrent=queue.max_concurrent,
+            notify=queue.notify_xml,
+            updated_at=queue.updated_at,
+        )
+    )
+
+
+def bucket_queues(conn: Connection, bucket: str, kind: str) -> list[Queue]:
+    query = select(queues).where(queues.c.bucket == bucket, queues.c.kind == kind).order_by(queues.c.created_at)
+    return [_queue(r) for r in conn.execute(query)]
+
+
+def get_queue(conn: Connection, queue_id: str) -> Queue | None:
+    row = conn.execute(select(queues).where(queues.c.queue_id == queue_id)).first()
+    return None if row is None else _queue(row)
+
+
+def all_queues(conn: Connection) -> list[Queue]:
+    return [_queue(r) for r in conn.execute(select(queues))]
+
+
+def waiting_count(conn: Connection, queue_id: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(tasks)
+        .where(tasks.c.queue_id == queue_id, tasks.c.state.in_(("Submitted", "Pause")))
+    )
+    return int(conn.execute(query).scalar_one())

@@ -1,0 +1,77 @@
+"""Values of the CI side: workflows, queues, runs (instances) and their tasks."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cosflow.domain.notify import NotifyConfig
+
+
+@dataclass(frozen=True)
+class Workflow:
+    workflow_id: str
+    bucket: str
+    name: str
+    state: str
+    topology_xml: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def topology_element(self) -> ET.Element:
+        return ET.fromstring(self.topology_xml)  # our own stored XML, parsed when it was received
+
+
+@dataclass(frozen=True)
+class Queue:
+    queue_id: str
+    bucket: str
+    kind: str  # "media" | "picture"
+    name: str
+    state: str
+    max_size: int
+    max_concurrent: int
+    notify_xml: str | None
+    created_at: datetime
+    updated_at: datetime
+    notify: NotifyConfig | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    workflow_id: str
+    workflow_name: str
+    bucket: str
+    object_key: str
+    cos_headers: list[dict[str, str]]
+    topology_xml: str
+    state: str
+    code: str
+    message: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Task:
+    job_id: str
+    run_id: str
+    node_key: str
+    node_type: str
+    queue_id: str
+    state: str
+    inputs: list[str]
+    result: dict[str, Any] | None
+    template_id: str
+    template_name: str
+    code: str
+    message: str
+    progress: int
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None

@@ -1,0 +1,195 @@
+"""Running one task: fetch its inputs, run the node's processor, store the outputs, record the result.
+
+Every executor calls :meth:`Runner.run_task` with a task id the scheduler has claimed. Output keys
+are deterministic (spec §5.5 patterns), so a task re-run after a crash overwrites, never duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from anyio import to_thread
+from sqlalchemy import Engine
+
+from cosflow.db import runs as run_rows
+from cosflow.db import templates as template_rows
+from cosflow.domain import outputs
+from cosflow.domain.ci import Run, Task
+from cosflow.domain.records import ObjectAttrs
+from cosflow.domain.states import TaskState
+from cosflow.domain.topology import Node, parse_topology
+from cosflow.errors import CosflowError
+from cosflow.media.base import Job, MediaError, Product, Registry
+from cosflow.services.objects import ObjectService
+from cosflow.services.scheduler import Scheduler
+from cosflow.settings import Settings
+
+log = logging.getLogger(__name__)
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    task: Task
+    run: Run
+    node: Node
+    template: ET.Element | None
+
+
+class Runner:
+    def __init__(
+        self,
+        engine: Engine,
+        objects: ObjectService,
+        scheduler: Scheduler,
+        registry: Registry,
+        settings: Settings,
+    ) -> None:
+        self._engine = engine
+        self._objects = objects
+        self._scheduler = scheduler
+        self._registry = registry
+        self._settings = settings
+
+    def _load(self, job_id: str) -> TaskContext | None:
+        with self._engine.connect() as conn:
+            task = run_rows.get_task(conn, job_id)
+            if task is None or task.state != TaskState.RUNNING:
+                return None  # not claimed (or already finished): nothing to do
+            run = run_rows.get_run(conn, task.run_id)
+            assert run is not None
+            node = parse_topology(ET.fromstring(run.topology_xml)).nodes[task.node_key]
+            template = None
+            if node.template_id:
+                found = template_rows.get_template(conn, run.bucket, node.template_id)
+                if found is None:
+                    raise MediaError("InvalidArgument", f"template {node.template_id} no longer exists")
+                template = found[0].body
+        return TaskContext(task, run, node, template)
+
+    async def run_task(self, job_id: str) -> None:
+        work = self._settings.data_dir / "work" / job_id
+        try:
+            context = await to_thread.run_sync(self._load, job_id)
+            if context is None:
+                return
+            await to_thread.run_sync(lambda: (shutil.rmtree(work, ignore_errors=True), work.mkdir(parents=True)))
+            result = await self._execute(context, work)
+            await to_thread.run_sync(self._scheduler.task_succeeded, job_id, result)
+        except MediaError as exc:
+            await self._fail(job_id, exc.code, exc.message)
+        except CosflowError as exc:
+            await self._fail(job_id, type(exc).__name__, exc.message)
+        except Exception as exc:  # a bug must fail the task, never wedge the run
+            log.exception("task crashed", extra={"job_id": job_id})
+            await self._fail(job_id, "InternalError", f"{type(exc).__name__}: {exc}")
+        finally:
+            await to_thread.run_sync(lambda: shutil.rmtree(work, ignore_errors=True))
+
+    async def _fail(self, job_id: str, code: str, message: str) -> None:
+        log.info("task failed", extra={"action": "task_failed", "job_id": job_id, "code": code})
+        await to_thread.run_sync(self._scheduler.task_failed, job_id, code, message)
+
+    async def _execute(self, context: TaskContext, work: Path) -> dict[str, Any]:
+        processor = self._registry.get(context.node.type)
+        if processor is None:
+            raise MediaError("InvalidArgument", f"no processor for node Type {context.node.type}")
+        inputs = [
+            await self._fetch(bucket, key, work / f"input-{i}{Path(key).suffix[:16]}")
+            for i, (bucket, key) in enumerate(context.task.inputs)
+        ]
+        job = Job(
+            node_type=context.node.type,
+            inputs=tuple(inputs),
+            input_keys=tuple(key for _, key in context.task.inputs),
+            operation=context.node.operation,
+            template=context.template,
+            work_dir=work,
+            timeout_seconds=self._settings.task_timeout_seconds,
+        )
+        products = await to_thread.run_sync(processor, job, self._progress_reporter(context.task.job_id))
+        return await self._store(context, products)
+
+    async def _fetch(self, bucket: str, key: str, target: Path) -> Path:
+        obj, reader = await self._objects.open(bucket, key)
+
+        def copy() -> None:
+            with reader, target.open("wb") as out:
+                shutil.copyfileobj(reader, out, _CHUNK)
+
+        await to_thread.run_sync(copy)
+        return target
+
+    def _progress_reporter(self, job_id: str) -> Any:
+        last = [0.0, -1]
+
+        def report(fraction: float) -> None:
+            percent = max(0, min(99, int(fraction * 100)))
+            now = time.monotonic()
+            if percent > last[1] and now - last[0] >= 1.0:
+                last[0], last[1] = now, percent
+                with self._engine.begin() as conn:
+                    run_rows.set_task(conn, job_id, [TaskState.RUNNING], progress=percent)
+
+        return report
+
+    def _names(self, context: TaskContext, products: list[Product]) -> list[tuple[Product, str, str]]:
+        operation = context.node.operation
+        bucket = (operation.findtext("Output/Bucket") or "").strip() if operation is not None else ""
+        bucket = bucket or context.run.bucket
+        multi = sum(1 for p in products if not p.sprite) > 1
+        named = []
+        for product in products:
+            field = "Output/SpriteObject" if product.sprite else "Output/Object"
+            pattern = (operation.findtext(field) or "").strip() if operation is not None else ""
+            pattern = pattern or (outputs.DEFAULT_MULTI_PATTERN if multi else outputs.DEFAULT_PATTERN)
+            source = context.task.inputs[product.source_index][1]
+            name_context = outputs.NameContext(source, context.run.run_id, context.task.job_id)
+            key = outputs.render(pattern, name_context, product.ext, product.number, product.time_ms)
+            named.append((product, bucket, key))
+        keys = [(b, k) for _, b, k in named]
+        if len(set(keys)) != len(keys):
+            raise MediaError(
+                "InvalidArgument", "the Output pattern gives several products the same name; add ${Number}"
+            )
+        return named
+
+    async def _store(self, context: TaskContext, products: list[Product]) -> dict[str, Any]:
+        result: dict[str, list[dict[str, str]]] = {"objects": [], "sprites": []}
+        for product, bucket, key in self._names(context, products):
+            content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+            await self._objects.put(
+                bucket,
+                key,
+                _file_chunks(product.path),
+                ObjectAttrs(content_type=content_type),
+                content_length=product.path.stat().st_size,
+                content_md5=None,
+                trigger=False,
+            )
+            entry = {
+                "bucket": bucket,
+                "key": key,
+                "url": f"{self._settings.effective_public_url}/{bucket}/{quote(key)}",
+                "input": context.task.inputs[product.source_index][1],
+            }
+            result["sprites" if product.sprite else "objects"].append(entry)
+        return result
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    handle = await to_thread.run_sync(path.open, "rb")
+    try:
+        while chunk := await to_thread.run_sync(handle.read, _CHUNK):
+            yield chunk
+    finally:
+        handle.close()
