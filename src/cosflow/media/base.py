@@ -26,7 +26,12 @@ class Job:
 
 @dataclass(frozen=True)
 class Product:
-    """One produced file. ``source_index`` says which input it came from."""
+    """One produced file. ``source_index`` says which input it came from.
+
+    ``companions`` are files that must sit next to it, such as an HLS playlist's segments: they are
+    stored beside the product's key as ``<its stem>-<companion file name>``, and a text product
+    (a playlist) has its references to them rewritten to match.
+    """
 
     path: Path
     ext: str
@@ -34,6 +39,7 @@ class Product:
     time_ms: int | None = None
     sprite: bool = False
     source_index: int = 0
+    companions: tuple[Path, ...] = ()
 
 
 class MediaError(Exception):

@@ -1,10 +1,20 @@
-"""Locating FFmpeg: the system binary if present, else the one ``imageio-ffmpeg`` brings."""
+"""FFmpeg: locating the binary, and running it by argument list in its own process group with a
+timeout, progress, and the stderr tail in errors (never a shell string)."""
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
+import signal
 import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from cosflow.media.base import MediaError, Progress
 
 
 @dataclass(frozen=True)
@@ -15,6 +25,7 @@ class Binary:
 
 
 def locate() -> Binary | None:
+    """The system ``ffmpeg`` if present, else the one ``imageio-ffmpeg`` installs through pip."""
     path, source = shutil.which("ffmpeg"), "system"
     if path is None:
         try:
@@ -29,3 +40,60 @@ def locate() -> Binary | None:
         return None
     first = out.stdout.splitlines()[0] if out.stdout else "unknown"
     return Binary(path, source, first)
+
+
+@functools.cache
+def executable() -> str:
+    binary = locate()
+    if binary is None:
+        raise MediaError("InternalError", "FFmpeg is not installed (install ffmpeg or pip install imageio-ffmpeg)")
+    return binary.path
+
+
+def _read_progress(stream: object, duration: float | None, progress: Progress | None) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and duration and progress and value.isdigit():
+            progress(min(1.0, int(value) / 1_000_000 / duration))
+
+
+def run(
+    args: Sequence[str],
+    *,
+    timeout: float,
+    duration: float | None = None,
+    progress: Progress | None = None,
+    error_code: str = "InvalidInput",
+) -> None:
+    """Run ``ffmpeg <args>``; raise :class:`MediaError` with the stderr tail on failure or timeout."""
+    command = [executable(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *args]
+    proc = subprocess.Popen(  # noqa: S603 - an argument list, never a shell string
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    tail: deque[str] = deque(maxlen=30)
+    readers = [
+        threading.Thread(target=_read_progress, args=(proc.stdout, duration, progress), daemon=True),
+        threading.Thread(target=lambda: tail.extend(proc.stderr or ()), daemon=True),  # type: ignore[arg-type]
+    ]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None:
+            if time.monotonic() > deadline:
+                raise MediaError("Timeout", f"FFmpeg ran longer than {timeout:.0f} s and was stopped")
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no orphaned encoder left behind
+            proc.wait()
+        for reader in readers:
+            reader.join(timeout=2)
+    if proc.returncode != 0:
+        detail = " | ".join(line.strip() for line in tail if line.strip())[-1500:]
+        raise MediaError(error_code, f"FFmpeg failed (exit {proc.returncode}): {detail or 'no output'}")

@@ -35,6 +35,8 @@ from cosflow.settings import Settings
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
+_TEXT_EXTS = frozenset({"m3u8"})
+_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".webp": "image/webp"}
 
 
 @dataclass(frozen=True)
@@ -163,19 +165,38 @@ class Runner:
             )
         return named
 
+    async def _put(self, bucket: str, key: str, path: Path) -> None:
+        content_type = _CONTENT_TYPES.get(Path(key).suffix.lower()) or mimetypes.guess_type(key)[0]
+        await self._objects.put(
+            bucket,
+            key,
+            _file_chunks(path),
+            ObjectAttrs(content_type=content_type or "application/octet-stream"),
+            content_length=path.stat().st_size,
+            content_md5=None,
+            trigger=False,
+        )
+
+    async def _put_companions(self, bucket: str, key: str, product: Product) -> None:
+        """Store e.g. HLS segments beside their playlist, renamed after it, playlist rewritten."""
+        if not product.companions:
+            return
+        directory, _, filename = key.rpartition("/")
+        stem = filename.rsplit(".", 1)[0]
+        renames = {c.name: f"{stem}-{c.name}" for c in product.companions}
+        for companion in product.companions:
+            await self._put(bucket, f"{directory}/{renames[companion.name]}".lstrip("/"), companion)
+        if product.ext in _TEXT_EXTS:
+            text = product.path.read_text()
+            for old, new in renames.items():
+                text = text.replace(old, new)
+            product.path.write_text(text)
+
     async def _store(self, context: TaskContext, products: list[Product]) -> dict[str, Any]:
         result: dict[str, list[dict[str, str]]] = {"objects": [], "sprites": []}
         for product, bucket, key in self._names(context, products):
-            content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-            await self._objects.put(
-                bucket,
-                key,
-                _file_chunks(product.path),
-                ObjectAttrs(content_type=content_type),
-                content_length=product.path.stat().st_size,
-                content_md5=None,
-                trigger=False,
-            )
+            await self._put_companions(bucket, key, product)
+            await self._put(bucket, key, product.path)  # after its companions: a playlist never dangles
             entry = {
                 "bucket": bucket,
                 "key": key,
