@@ -54,6 +54,21 @@ class Settings:
     workers: int = 2
     #: A task running longer than this is failed (and its FFmpeg killed).
     task_timeout_seconds: int = 3600
+    #: Seconds to wait before each callback attempt (first immediate); jittered by +-10%. After the
+    #: last one fails the callback is dead (visible, redeliverable). About three days by default.
+    callback_retry_schedule: tuple[int, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+    callback_connect_timeout: float = 5.0
+    callback_timeout: float = 15.0
+    #: Longest Retry-After honoured (seconds).
+    callback_retry_after_cap: int = 3600
+    #: Callbacks delivered at once.
+    callback_concurrency: int = 64
+    #: Standard Webhooks signing secret (``whsec_<base64>``); empty = unsigned (per-workflow secrets
+    #: can still be set in NotifyConfig/SigningSecret).
+    callback_secret: str = ""
+    #: Refuse callback URLs resolving to loopback or private networks (link-local and cloud metadata
+    #: addresses are always refused).
+    callback_deny_private: bool = False
 
     @property
     def endpoint(self) -> str:
@@ -84,6 +99,13 @@ _ENV_KEYS: dict[str, str] = {
     "log_level": "COSFLOW_LOG_LEVEL",
     "workers": "COSFLOW_WORKERS",
     "task_timeout_seconds": "COSFLOW_TASK_TIMEOUT_SECONDS",
+    "callback_retry_schedule": "COSFLOW_CALLBACK_RETRY_SCHEDULE",
+    "callback_connect_timeout": "COSFLOW_CALLBACK_CONNECT_TIMEOUT",
+    "callback_timeout": "COSFLOW_CALLBACK_TIMEOUT",
+    "callback_retry_after_cap": "COSFLOW_CALLBACK_RETRY_AFTER_CAP",
+    "callback_concurrency": "COSFLOW_CALLBACK_CONCURRENCY",
+    "callback_secret": "COSFLOW_CALLBACK_SECRET",
+    "callback_deny_private": "COSFLOW_CALLBACK_DENY_PRIVATE",
 }
 
 
@@ -92,6 +114,13 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if kind == "int":
             return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+        if kind == "tuple[int, ...]":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(int(str(s).strip()) for s in items if str(s).strip())
         if kind == "Path":
             return Path(value)
         if kind == "tuple[str, ...]":
@@ -165,6 +194,8 @@ def load_settings(
         pairs.insert(0, KeyPair(env_id, env_key))
     if not pairs:
         pairs.append(_dev_key_pair(settings.data_dir))
+    if not settings.callback_retry_schedule:
+        raise ConfigError("callback_retry_schedule needs at least one entry")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
     if not settings.appid.isdigit():

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from cosflow.callbacks.dispatcher import CallbackDispatcher
 from cosflow.db.engine import make_engine, migrate
 from cosflow.executors.dispatcher import Dispatcher
 from cosflow.executors.inprocess import InProcessExecutor
@@ -14,6 +15,7 @@ from cosflow.media.base import Registry
 from cosflow.media.registry import default_registry
 from cosflow.services import garbage
 from cosflow.services.buckets import BucketService
+from cosflow.services.callbacks import CallbackRecorder, CallbackService
 from cosflow.services.executions import ExecutionService
 from cosflow.services.multipart import MultipartService
 from cosflow.services.objects import ObjectService
@@ -45,14 +47,15 @@ class Services:
     scheduler: Scheduler
     runner: Runner
     wakeup: Wakeup
-    background: list[InProcessExecutor | Dispatcher] = field(default_factory=list)
+    callbacks: CallbackService
+    background: list[InProcessExecutor | Dispatcher | CallbackDispatcher] = field(default_factory=list)
 
     async def start(self) -> None:
         """Re-queue what a dead process left running, then start the executor and the dispatcher."""
         self.scheduler.recover()
         executor = InProcessExecutor(self.runner.run_task, self.settings.workers)
         dispatcher = Dispatcher(self.scheduler, executor, self.wakeup)
-        self.background = [executor, dispatcher]
+        self.background = [executor, dispatcher, CallbackDispatcher(self.engine, self.settings, self.wakeup)]
         for part in self.background:
             await part.start()
 
@@ -74,7 +77,7 @@ def build_services(settings: Settings, registry: Registry | None = None, store: 
         log.info("cleaned up after an interrupted run", extra={"temp_files": swept, "blobs": collected})
     registry = default_registry() if registry is None else registry
     wakeup = Wakeup()
-    scheduler = Scheduler(engine, wakeup)
+    scheduler = Scheduler(engine, wakeup, CallbackRecorder(settings))
     workflows = WorkflowService(engine, scheduler, registry)
     objects = ObjectService(engine, store, settings, hook=workflows)
     return Services(
@@ -92,4 +95,5 @@ def build_services(settings: Settings, registry: Registry | None = None, store: 
         scheduler=scheduler,
         runner=Runner(engine, objects, scheduler, registry, settings),
         wakeup=wakeup,
+        callbacks=CallbackService(engine, wakeup),
     )

@@ -179,3 +179,41 @@ tasks = Table(
     Column("ended_at", UTCDateTime(), nullable=True),
     Index("ix_tasks_state_queue", "state", "queue_id"),
 )
+
+#: The callback outbox: a row is written in the transaction of the state change that causes it.
+callbacks = Table(
+    "callbacks",
+    metadata,
+    #: Stable across retries: the Standard Webhooks ``webhook-id``.
+    Column("callback_id", String(40), primary_key=True),
+    Column("run_id", String(40), nullable=False),
+    #: Order within the run: WorkflowStart < TaskFinish... < WorkflowFinish.
+    Column("seq", Integer, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("job_id", String(40), nullable=False, default=""),
+    Column("url", Text, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("secret", Text, nullable=False, default=""),
+    Column("state", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Index("ix_callbacks_due", "state", "next_attempt_at"),
+    Index("ix_callbacks_run", "run_id", "seq"),
+)
+
+callback_attempts = Table(
+    "callback_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("callback_id", String(40), ForeignKey("callbacks.callback_id"), nullable=False, index=True),
+    Column("attempted_at", UTCDateTime(), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("response_body", Text, nullable=False, default=""),
+)

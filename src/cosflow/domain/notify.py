@@ -19,6 +19,8 @@ class NotifyConfig:
     result_format: str = "XML"
     state: str = "On"
     type: str = "Url"
+    #: cosflow extension: a per-workflow Standard Webhooks secret (NotifyConfig/SigningSecret).
+    signing_secret: str = ""
 
     @property
     def enabled(self) -> bool:
@@ -60,5 +62,8 @@ def parse_notify(element: ET.Element | None, where: str) -> NotifyConfig | None:
         if not url:
             raise InvalidArgument(f"{where}: NotifyConfig with State On needs a Url")
         check_url(url, where)
+    secret = _text(element, "SigningSecret")
+    if secret and not secret.startswith("whsec_"):
+        raise InvalidArgument(f"{where}: NotifyConfig SigningSecret must look like whsec_<base64>")
     # No Event listed: every event is sent (the reference does not say; documented in docs/).
-    return NotifyConfig(url, tuple(raw_events) or EVENTS, result_format, state, kind)
+    return NotifyConfig(url, tuple(raw_events) or EVENTS, result_format, state, kind, secret)

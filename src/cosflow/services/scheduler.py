@@ -27,6 +27,7 @@ from cosflow.domain.states import QueueState, RunState, TaskState
 from cosflow.domain.topology import Node, Topology, parse_topology
 from cosflow.ids import job_id as new_job_id
 from cosflow.ids import run_id as new_run_id
+from cosflow.services.callbacks import CallbackRecorder
 from cosflow.services.queues import queue_for
 
 log = logging.getLogger(__name__)
@@ -36,19 +37,25 @@ PICTURE_TYPES = frozenset({"PicProcess", "ImageInspect"})
 
 
 class Wakeup:
-    """Thread-safe nudge for the dispatch loop, callable from worker threads."""
+    """Thread-safe nudge for the background loops (task dispatch, callback delivery)."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.event: asyncio.Event | None = None
+        self._events: list[asyncio.Event] = []
 
     def bind(self) -> asyncio.Event:
-        self._loop, self.event = asyncio.get_running_loop(), asyncio.Event()
-        return self.event
+        self._loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        self._events.append(event)
+        return event
+
+    def _set_all(self) -> None:
+        for event in self._events:
+            event.set()
 
     def __call__(self) -> None:
-        if self._loop is not None and self.event is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.event.set)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._set_all)
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,10 @@ def _topology(run: Run) -> Topology:
 
 
 class Scheduler:
-    def __init__(self, engine: Engine, wake: Callable[[], None]) -> None:
+    def __init__(self, engine: Engine, wake: Callable[[], None], events: CallbackRecorder) -> None:
         self._engine = engine
         self.wake = wake
+        self._callbacks = events
 
     # --- creating runs (inside the caller's transaction) ----------------------------------------
     def start_run(
@@ -93,6 +101,7 @@ class Scheduler:
         )
         run_rows.insert_run(conn, run)
         context = RunContext(run, topology, queues)
+        self._callbacks.workflow_event(conn, "WorkflowStart", run.run_id, topology, queues["media"])
         for node in topology.task_nodes():
             if not topology.parents(node.key):
                 self._create_task(conn, context, node, [[bucket, key]])
@@ -197,6 +206,7 @@ class Scheduler:
             ):
                 return  # already final (a duplicate delivery): nothing to advance
             context = self.load(conn, task.run_id)
+            self._callbacks.task_finished(conn, task, context.topology, context.queues["media"])
             self._advance(conn, context, task.node_key)
             self._maybe_finish(conn, context)
         self.wake()
@@ -214,7 +224,9 @@ class Scheduler:
                 ended_at=times.now(),
             ):
                 return
-            self._maybe_finish(conn, self.load(conn, task.run_id))
+            context = self.load(conn, task.run_id)
+            self._callbacks.task_finished(conn, task, context.topology, context.queues["media"])
+            self._maybe_finish(conn, context)
         self.wake()
 
     def _advance(self, conn: Connection, context: RunContext, node_key: str) -> None:
@@ -246,4 +258,7 @@ class Scheduler:
             first = min(failed, key=lambda t: t.ended_at or times.now())
             state, code, message = RunState.FAILED, first.code, f"task {first.node_key} failed: {first.message}"
         run_rows.finish_run(conn, context.run.run_id, state, code, message, times.now())
+        self._callbacks.workflow_event(
+            conn, "WorkflowFinish", context.run.run_id, context.topology, context.queues["media"]
+        )
         log.info("run finished", extra={"action": "run_finish", "run_id": context.run.run_id, "state": state})

@@ -1,0 +1,43 @@
+"""Where callbacks may go: http(s) only, never link-local or cloud metadata addresses, and optionally
+never loopback or private networks. Checked on the resolved addresses, not the URL text."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+_ALWAYS_DENIED = [
+    ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("fe80::/10"),
+    ipaddress.ip_network("fd00:ec2::254/128"),
+    ipaddress.ip_network("0.0.0.0/8"),
+]
+
+
+class Refused(Exception):
+    """The URL may not be called."""
+
+
+def check_address(address: str, deny_private: bool) -> None:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in network for network in _ALWAYS_DENIED) or ip.is_multicast or ip.is_unspecified:
+        raise Refused(f"{ip} is a link-local, metadata or reserved address")
+    if deny_private and (ip.is_loopback or ip.is_private):
+        raise Refused(f"{ip} is a loopback or private address (callback_deny_private is on)")
+
+
+async def check_url(url: str, deny_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused(f"only http and https URLs are called, not {url!r}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise Refused(f"cannot resolve {parts.hostname}: {exc}") from exc
+    for info in infos:
+        check_address(str(info[4][0]), deny_private)

@@ -1,0 +1,111 @@
+"""The callback outbox and its attempt log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, insert, select, update
+from sqlalchemy.orm import aliased
+
+from cosflow.db.tables import callback_attempts, callbacks
+from cosflow.domain.deliveries import Attempt, Callback
+
+_FIELDS = [c.name for c in callbacks.columns if c.name != "lease_until"]
+
+
+def _callback(row: Any) -> Callback:
+    return Callback(**{name: getattr(row, name) for name in _FIELDS})
+
+
+def add(conn: Connection, callback: Callback) -> None:
+    conn.execute(insert(callbacks).values(**{name: getattr(callback, name) for name in _FIELDS}))
+
+
+def next_seq(conn: Connection, run_id: str) -> int:
+    return (
+        int(
+            conn.execute(
+                select(func.coalesce(func.max(callbacks.c.seq), 0)).where(callbacks.c.run_id == run_id)
+            ).scalar_one()
+        )
+        + 1
+    )
+
+
+def claim_due(conn: Connection, now: datetime, limit: int, lease: timedelta) -> list[Callback]:
+    """Pending callbacks that are due, not leased, and first in line for their run; leased to us."""
+    earlier = aliased(callbacks)
+    blocked = exists().where(
+        earlier.c.run_id == callbacks.c.run_id, earlier.c.seq < callbacks.c.seq, earlier.c.state == "pending"
+    )
+    query = (
+        select(callbacks)
+        .where(
+            callbacks.c.state == "pending",
+            callbacks.c.next_attempt_at <= now,
+            (callbacks.c.lease_until.is_(None)) | (callbacks.c.lease_until < now),
+            ~blocked,
+        )
+        .order_by(callbacks.c.next_attempt_at, callbacks.c.created_at)
+        .limit(limit)
+    )
+    rows = [_callback(r) for r in conn.execute(query)]
+    if rows:
+        ids = [r.callback_id for r in rows]
+        conn.execute(update(callbacks).where(callbacks.c.callback_id.in_(ids)).values(lease_until=now + lease))
+    return rows
+
+
+def record(conn: Connection, callback_id: str, attempt: Attempt, **changes: Any) -> None:
+    conn.execute(
+        insert(callback_attempts).values(
+            callback_id=callback_id,
+            attempted_at=attempt.attempted_at,
+            status_code=attempt.status_code,
+            latency_ms=attempt.latency_ms,
+            error=attempt.error,
+            response_body=attempt.response_body,
+        )
+    )
+    conn.execute(update(callbacks).where(callbacks.c.callback_id == callback_id).values(lease_until=None, **changes))
+
+
+def get(conn: Connection, callback_id: str) -> tuple[Callback, list[Attempt]] | None:
+    row = conn.execute(select(callbacks).where(callbacks.c.callback_id == callback_id)).first()
+    if row is None:
+        return None
+    query = (
+        select(callback_attempts)
+        .where(callback_attempts.c.callback_id == callback_id)
+        .order_by(callback_attempts.c.attempt_id)
+    )
+    attempts = [
+        Attempt(r.attempted_at, r.status_code, r.latency_ms, r.error, r.response_body) for r in conn.execute(query)
+    ]
+    return _callback(row), attempts
+
+
+def search(
+    conn: Connection, *, run_id: str = "", state: str = "", since: datetime | None = None, limit: int = 100
+) -> list[Callback]:
+    where = []
+    if run_id:
+        where.append(callbacks.c.run_id == run_id)
+    if state:
+        where.append(callbacks.c.state == state)
+    if since is not None:
+        where.append(callbacks.c.created_at >= since)
+    query = select(callbacks).where(and_(*where)).order_by(callbacks.c.created_at, callbacks.c.run_id, callbacks.c.seq)
+    return [_callback(r) for r in conn.execute(query.limit(limit))]
+
+
+def redeliver(conn: Connection, callback_ids: Sequence[str], now: datetime) -> int:
+    """Back in line from the start of the retry schedule."""
+    query = (
+        update(callbacks)
+        .where(callbacks.c.callback_id.in_(list(callback_ids)))
+        .values(state="pending", attempts=0, next_attempt_at=now, lease_until=None, delivered_at=None)
+    )
+    return conn.execute(query).rowcount
