@@ -59,6 +59,27 @@ def ci(engine_server: ServerProcess) -> CosS3Client:
     return make_client(engine_server.port)
 
 
+CALLBACK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(scope="session")
+def callback_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The engine server with a test-sized retry schedule and signing on."""
+    data = tmp_path_factory.mktemp("callback-data")
+    env = {
+        "COSFLOW_WORKERS": "4",
+        "COSFLOW_CALLBACK_RETRY_SCHEDULE": "0,1,1,1",
+        "COSFLOW_CALLBACK_TIMEOUT": "1",
+        "COSFLOW_CALLBACK_CONNECT_TIMEOUT": "1",
+        "COSFLOW_CALLBACK_RETRY_AFTER_CAP": "2",
+        "COSFLOW_CALLBACK_SECRET": CALLBACK_SECRET,
+    }
+    proc = ServerProcess(data / "data", env=env, module="tests.support.testserver").start()
+    yield proc
+    proc.stop()
+    (data / "server.log").write_text("".join(proc.output))
+
+
 @pytest.fixture
 def media_bucket(ci: CosS3Client) -> str:
     name = f"media{next(_bucket_numbers)}-{APPID}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import socket
@@ -15,8 +16,11 @@ from rich.console import Console
 
 from cosflow import __version__
 from cosflow.api.app import create_app
+from cosflow.domain import citimes
+from cosflow.domain.deliveries import Callback
 from cosflow.errors import ConfigError
 from cosflow.media.base import Registry
+from cosflow.services.callbacks import CallbackService
 from cosflow.settings import Settings, load_settings
 
 cli = typer.Typer(add_completion=False, help="cosflow: COS-compatible object store with media workflows.")
@@ -102,7 +106,8 @@ def run_server(settings: Settings, registry: Registry | None = None) -> None:
             server_header=False,
         )
     )
-    server.run(sockets=[sock])
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C / SIGINT is the normal way to stop
+        server.run(sockets=[sock])
 
 
 @cli.command()
@@ -153,6 +158,91 @@ def doctor(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
 
         console.print(f"{name:<10} {pkg_version(name)}")
     raise typer.Exit(0 if ok else 1)
+
+
+callbacks_cli = typer.Typer(help="The callback delivery log, and a local receiver.")
+cli.add_typer(callbacks_cli, name="callbacks")
+
+
+def _callback_service(config: Path | None, data_dir: Path | None) -> CallbackService:
+    from cosflow.db.engine import make_engine, migrate
+
+    settings = _load(config, data_dir=data_dir)
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    return CallbackService(engine, wake=None)
+
+
+def _print_callback(c: Callback) -> None:
+    when = c.delivered_at or c.next_attempt_at
+    console.print(
+        f"{c.callback_id}  {c.run_id}  #{c.seq} {c.event:<14} {c.state:<9} attempts={c.attempts} "
+        f"{when:%Y-%m-%d %H:%M:%S}  {c.last_error}",
+        markup=False,
+    )
+
+
+@callbacks_cli.command("list")
+def callbacks_list(
+    run: Annotated[str, typer.Option("--run", help="RunId")] = "",
+    state: Annotated[str, typer.Option("--state", help="pending | delivered | dead")] = "",
+    since: Annotated[str, typer.Option("--since", help="ISO time")] = "",
+    limit: int = 100,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """List callbacks by run or state."""
+    service = _callback_service(config, data_dir)
+    for callback in service.search(run_id=run, state=state, since=citimes.parse(since) if since else None, limit=limit):
+        _print_callback(callback)
+
+
+@callbacks_cli.command("show")
+def callbacks_show(callback_id: str, config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
+    """One callback, its body and every attempt."""
+    callback, attempts = _callback_service(config, data_dir).show(callback_id)
+    _print_callback(callback)
+    console.print(f"POST {callback.url} ({callback.content_type})", markup=False)
+    console.print(callback.body, markup=False)
+    for attempt in attempts:
+        console.print(
+            f"  {attempt.attempted_at:%Y-%m-%d %H:%M:%S} status={attempt.status_code} {attempt.latency_ms} ms "
+            f"{attempt.error} {attempt.response_body[:200]!r}",
+            markup=False,
+        )
+
+
+@callbacks_cli.command("redeliver")
+def callbacks_redeliver(
+    callback_ids: Annotated[list[str] | None, typer.Argument(help="callback ids")] = None,
+    failed_since: Annotated[str, typer.Option("--failed-since", help="every dead callback since (ISO time)")] = "",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Put callbacks back in line (the running server delivers them)."""
+    service = _callback_service(config, data_dir)
+    if failed_since:
+        count = service.redeliver_failed_since(citimes.parse(failed_since))
+    elif callback_ids:
+        count = service.redeliver(list(callback_ids))
+    else:
+        console.print("name callback ids or --failed-since")
+        raise typer.Exit(2)
+    console.print(f"redelivering {count} callback(s)")
+
+
+@callbacks_cli.command("listen")
+def callbacks_listen(
+    port: int = 9000,
+    host: str = "127.0.0.1",
+    secret: Annotated[str | None, typer.Option("--secret", help="whsec_... to verify signatures")] = None,
+    status: Annotated[int, typer.Option("--status", help="HTTP status to answer")] = 200,
+) -> None:
+    """Receive callbacks and print them readably."""
+    from cosflow.listener import Listener
+
+    console.print(f"listening on http://{host}:{port}/ (answering {status})")
+    uvicorn.run(Listener(status, secret, console), host=host, port=port, log_level="warning", lifespan="off")
 
 
 def main() -> None:

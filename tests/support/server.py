@@ -28,7 +28,7 @@ class ServerProcess:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[str] | None = None
     port: int = 0
-    output: deque[str] = field(default_factory=lambda: deque(maxlen=400))
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=5000))
     #: The module run with ``-m``: the real CLI, or the harness with test processors.
     module: str = "cosflow"
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from cosflow.api import buckets, ci, multipart, objects, post_object
+from cosflow.api import buckets, callbacks_api, ci, multipart, objects, post_object
 from cosflow.api.auth import Principal, authenticate
 from cosflow.api.context import Call, Handler
 from cosflow.api.errors import error_response
@@ -167,7 +167,7 @@ class CosflowApp:
         host = request.headers.get("host", "")
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
         target = self.router.resolve(host, request.method, raw_path, request.query_params)
-        service = target.service.value
+        service = "ci" if target.service is Service.CI else "cos"
         try:
             response = await self._run(request, rid, target)
         except CosflowError as exc:
@@ -183,9 +183,8 @@ class CosflowApp:
     def _error(self, exc: BaseException, request: Request, rid: str, target: Target) -> Response:
         host = request.headers.get("host", "")
         resource = f"{host}/{target.key}" if target.key else f"{host}{request.url.path}"
-        return error_response(
-            exc, resource=resource, request_id=rid, head=request.method == "HEAD", service=target.service.value
-        )
+        service = "ci" if target.service is Service.CI else "cos"
+        return error_response(exc, resource=resource, request_id=rid, head=request.method == "HEAD", service=service)
 
     async def _run(self, request: Request, rid: str, target: Target) -> Response:
         assert self.services is not None, "the lifespan has not started the services"
@@ -195,6 +194,8 @@ class CosflowApp:
             if principal.anonymous:
                 raise AccessDenied("CI requests need a signature")
             return await ci.dispatch(call)
+        if target.service is Service.API:
+            return await callbacks_api.handle(call)
         operation = _operation(request, target)
         handler = ROUTES.get(operation)
         if handler is None:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from cosflow.api import xmlio
 from cosflow.api.context import Call
-from cosflow.errors import InvalidArgument
+from cosflow.errors import InvalidArgument, MalformedXML
 
 MAX_PAGE_SIZE = 100
 
@@ -21,7 +21,11 @@ def respond(call: Call, body: dict[str, Any]) -> Response:
 
 
 async def request_body(call: Call) -> ET.Element:
-    return await xmlio.read_xml(call.request, call.services.settings.max_xml_bytes)
+    """The request XML; the CI API reports a bad body as InvalidArgument (spec §3.3), not MalformedXML."""
+    try:
+        return await xmlio.read_xml(call.request, call.services.settings.max_xml_bytes)
+    except MalformedXML as exc:
+        raise InvalidArgument(exc.message) from exc
 
 
 def page(call: Call) -> tuple[int, int]:

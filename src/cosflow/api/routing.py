@@ -24,6 +24,9 @@ _HEX32 = "[0-9a-f]{32}"
 class Service(StrEnum):
     COS = "cos"
     CI = "ci"
+    #: cosflow's own JSON endpoints on the bare host (``/api/...``); never a bucket name, since
+    #: bucket names end in ``-<appid>``.
+    API = "api"
 
 
 class Style(StrEnum):
@@ -119,6 +122,8 @@ class Router:
     @staticmethod
     def _path_style(path: str, raw_path: str) -> Target:
         trimmed = raw_path.lstrip("/")
+        if trimmed == "api" or trimmed.startswith("api/"):
+            return Target(Service.API, Style.PATH, None, None, (path,))
         if not trimmed:
             return Target(Service.COS, Style.PATH, None, None, ("/",))
         bucket_raw, _, key_raw = trimmed.partition("/")

@@ -6,7 +6,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z]+)\}")
+_VARIABLE = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 #: Used when a node has no Output/Object: next to the input, named after it and the job.
 DEFAULT_PATTERN = "${InputPath}/${InputName}_${JobId}.${Ext}"

@@ -28,7 +28,7 @@ from cosflow.domain.topology import Node, Topology, parse_topology
 from cosflow.ids import job_id as new_job_id
 from cosflow.ids import run_id as new_run_id
 from cosflow.services.callbacks import CallbackRecorder
-from cosflow.services.queues import queue_for
+from cosflow.services.queues import queue_for, with_notify
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class Scheduler:
         for task in run_rows.run_tasks(conn, run_id):
             queue = queue_rows.get_queue(conn, task.queue_id)
             if queue is not None:
-                queues["picture" if task.node_type in PICTURE_TYPES else "media"] = queue
+                queues["picture" if task.node_type in PICTURE_TYPES else "media"] = with_notify(queue)
         topology = _topology(run)
         start = topology.start_input()
         queues.setdefault("media", queue_for(conn, run.bucket, "media", start.queue_id))

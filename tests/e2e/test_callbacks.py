@@ -1,0 +1,268 @@
+"""Workflow callbacks against a real receiver: exact bodies, durable ordered at-least-once delivery,
+retries on schedule, the delivery log, signing, the address guard."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import httpx
+import pytest
+from qcloud_cos import CosS3Client
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from tests.conftest import CALLBACK_SECRET, make_client
+from tests.support.go_decoder import decode_json, decode_xml
+from tests.support.receiver import Received, Receiver
+from tests.support.server import ServerProcess
+from tests.support.templates import transcode_template
+from tests.support.workflows import node, runs_of, wait_run, workflow_body
+
+_numbers = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def cb(callback_server: ServerProcess) -> CosS3Client:
+    return make_client(callback_server.port)
+
+
+@pytest.fixture
+def bucket(cb: CosS3Client) -> str:
+    name = f"cb{next(_numbers)}-1250000000"
+    cb.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def receiver() -> Any:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+def _workflow(cb: CosS3Client, bucket: str, notify: dict[str, str] | None, smart: bool = True) -> str:
+    transcode = transcode_template(cb, bucket)
+    nodes = {"Transcode_1": node("Transcode", "t/${InputName}.${Ext}", TemplateId=transcode)}
+    deps = {"Start": "Transcode_1", "Transcode_1": "End"}
+    if smart:
+        nodes["SmartCover_1"] = node("SmartCover", "c/${InputName}.${Ext}", SmartCover={"Format": "jpg", "Count": "1"})
+        deps = {"Start": "Transcode_1", "Transcode_1": "SmartCover_1", "SmartCover_1": "End"}
+    body = workflow_body("cb", deps, nodes, state="Active", notify=notify)
+    return cb.ci_create_workflow(Bucket=bucket, Body=body)["MediaWorkflow"]["WorkflowId"]
+
+
+def _notify(receiver: Receiver, fmt: str = "XML", events: str = "WorkflowStart,TaskFinish,WorkflowFinish") -> dict:
+    return {"Url": receiver.url, "Type": "Url", "Event": events, "ResultFormat": fmt, "State": "On"}
+
+
+def _event(received: Received) -> str:
+    body = received.body
+    if body.startswith(b"{"):
+        return json.loads(body)["EventName"]
+    return ET.fromstring(body).findtext("EventName") or ""
+
+
+def _api(server: ServerProcess, client: CosS3Client, method: str, path: str, **params: str) -> httpx.Response:
+    host = f"127.0.0.1:{server.port}"
+    auth = client.get_auth(Method=method, Bucket="x-1250000000", Key=path, Params=params, Headers={"Host": host})
+    return httpx.request(method, server.endpoint + path, params=params, headers={"Authorization": auth})
+
+
+def test_xml_bodies_in_order_and_go_decodable(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
+    workflow_id = _workflow(cb, bucket, _notify(receiver, "XML"))
+    cb.put_object(
+        Bucket=bucket, Key="car.mp4", Body=b"video", ContentType="video/mp4", Metadata={"x-cos-meta-uid": "42"}
+    )
+    got = receiver.wait_for(4)
+    assert [_event(r) for r in got] == ["WorkflowStart", "TaskFinish", "TaskFinish", "WorkflowFinish"]
+    start, finish = decode_xml(got[0].body), decode_xml(got[3].body)
+    execution = finish["WorkflowExecution"]
+    assert start["WorkflowExecution"]["State"] == "Running" and "Tasks" not in start["WorkflowExecution"]
+    assert execution["State"] == "Success" and execution["WorkflowId"] == workflow_id
+    assert execution["Object"] == "car.mp4" and execution["BucketId"] == bucket
+    assert {"Key": "Content-Type", "Value": "video/mp4"} in execution["CosHeaders"]
+    assert {"Key": "x-cos-meta-uid", "Value": "42"} in execution["CosHeaders"]
+    assert len(execution["CreateTime"]) == len("2022-08-09 14:54:17+0800") and execution["CreateTime"][10] == " "
+    transcode, cover = execution["Tasks"]
+    assert (transcode["Type"], transcode["Name"], transcode["State"]) == ("Transcode", "Transcode_1", "Success")
+    assert transcode["ResultInfo"]["ObjectCount"] == 1
+    info = transcode["ResultInfo"]["ObjectInfo"][0]
+    assert info["ObjectName"] == "t/car.mp4" and info["ObjectUrl"].endswith(f"/{bucket}/t/car.mp4")
+    assert cover["ResultInfo"]["ObjectInfo"][0]["ObjectName"] == "c/car.jpg"
+    # WorkflowFinish is sent only once the outputs it names are readable.
+    assert cb.get_object(Bucket=bucket, Key="t/car.mp4")["Body"].get_raw_stream().read() == b"Transcode(video)"
+    task_finish = ET.fromstring(got[1].body)
+    assert task_finish.findtext("JobsDetail/Tag") == "Transcode"
+    assert task_finish.findtext("JobsDetail/Workflow/RunId") == execution["RunId"]
+    assert task_finish.findtext("JobsDetail/Operation/MediaResult/OutputFile/ObjectName") == "t/car.mp4"
+    assert got[0].headers["Content-Type"] == "application/xml"
+
+
+def test_json_bodies(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
+    _workflow(cb, bucket, _notify(receiver, "JSON", "WorkflowFinish"))
+    cb.put_object(Bucket=bucket, Key="car.mp4", Body=b"video", ContentType="video/mp4")
+    (got,) = receiver.wait_for(1)
+    payload = json.loads(got.body)
+    assert "Response" not in payload and payload["EventName"] == "WorkflowFinish"
+    decode_json(got.body)  # strict: counts are numbers, lists are arrays
+    tasks = payload["WorkflowExecution"]["Tasks"]
+    assert isinstance(tasks, list) and isinstance(payload["WorkflowExecution"]["CosHeaders"], list)
+    cover = next(t for t in tasks if t["Type"] == "SmartCover")
+    assert cover["SmartCover"] == {"format": "jpg", "count": "1"}
+    assert cover["ResultInfo"]["ObjectCount"] == 1 and isinstance(cover["ResultInfo"]["ObjectInfo"], list)
+    assert got.headers["Content-Type"] == "application/json"
+
+
+def test_event_filter_and_failed_run(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
+    _workflow(cb, bucket, _notify(receiver, "JSON", "TaskFinish"), smart=False)
+    cb.put_object(Bucket=bucket, Key="bad.mp4", Body=b"fail:Transcode")
+    (got,) = receiver.wait_for(1)
+    detail = json.loads(got.body)["JobsDetail"]
+    assert detail["State"] == "Failed" and detail["Code"] == "TestFailure"
+    receiver.received.clear()
+    _workflow(cb, bucket, _notify(receiver, "JSON", "WorkflowFinish"), smart=False)
+    cb.put_object(Bucket=bucket, Key="bad2.mp4", Body=b"fail:Transcode")
+    bodies = [json.loads(r.body) for r in receiver.wait_for(2)]
+    finish = next(b for b in bodies if b["EventName"] == "WorkflowFinish")
+    task = finish["WorkflowExecution"]["Tasks"][0]
+    assert finish["WorkflowExecution"]["State"] == "Failed" and task["Code"] == "TestFailure" and task["Message"]
+
+
+def test_queue_notify_config_is_the_fallback(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
+    queue = cb.ci_get_media_queue(Bucket=bucket)["QueueList"][0]
+    cb.ci_update_media_queue(
+        Bucket=bucket,
+        QueueId=queue["QueueId"],
+        Request={
+            "Name": queue["Name"],
+            "QueueID": queue["QueueId"],
+            "State": "Active",
+            "NotifyConfig": _notify(receiver, "XML", "WorkflowFinish"),
+        },
+    )
+    _workflow(cb, bucket, None, smart=False)
+    cb.put_object(Bucket=bucket, Key="q.mp4", Body=b"q")
+    (got,) = receiver.wait_for(1)
+    assert decode_xml(got.body)["WorkflowExecution"]["State"] == "Success"
+
+
+def test_signed_with_stable_webhook_id_and_verifiable(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
+    receiver.status = lambda n: 500 if n == 1 else 200
+    _workflow(cb, bucket, _notify(receiver, "JSON", "WorkflowStart"), smart=False)
+    cb.put_object(Bucket=bucket, Key="s.mp4", Body=b"s")
+    first, second = receiver.wait_for(2)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    verified = Webhook(CALLBACK_SECRET).verify(second.body, second.headers)
+    assert verified["EventName"] == "WorkflowStart"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(CALLBACK_SECRET).verify(second.body + b" ", second.headers)
+
+
+def test_down_then_up_is_retried_and_logged(
+    cb: CosS3Client, bucket: str, receiver: Receiver, callback_server: ServerProcess
+) -> None:
+    receiver.status = lambda n: 503 if n <= 2 else 200
+    workflow_id = _workflow(cb, bucket, _notify(receiver, "XML", "WorkflowStart"), smart=False)
+    cb.put_object(Bucket=bucket, Key="r.mp4", Body=b"r")
+    got = receiver.wait_for(3, timeout=15)
+    assert len({r.body for r in got}) == 1
+    run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
+    listed = _api(callback_server, cb, "GET", "/api/callbacks", run_id=run_id).json()["callbacks"]
+    assert [(c["event"], c["state"], c["attempts"]) for c in listed] == [("WorkflowStart", "delivered", 3)]
+    detail = _api(callback_server, cb, "GET", f"/api/callbacks/{listed[0]['id']}").json()
+    assert [a["status"] for a in detail["attempts"]] == [503, 503, 200]
+    assert all(a["latency_ms"] >= 0 and a["response_body"] == "ok" for a in detail["attempts"])
+
+
+def test_last_attempt_makes_it_dead_then_redeliver(
+    cb: CosS3Client, bucket: str, receiver: Receiver, callback_server: ServerProcess
+) -> None:
+    receiver.status = 500
+    workflow_id = _workflow(cb, bucket, _notify(receiver, "XML", "WorkflowStart"), smart=False)
+    cb.put_object(Bucket=bucket, Key="d.mp4", Body=b"d")
+    receiver.wait_for(4, timeout=15)  # the test schedule: 4 attempts
+    run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
+    wait_dead = _wait_state(callback_server, cb, run_id, "dead")
+    assert wait_dead["attempts"] == 4 and "HTTP 500" in wait_dead["last_error"]
+    receiver.status = 200
+    resp = _api(callback_server, cb, "POST", f"/api/callbacks/{wait_dead['id']}/redeliver")
+    assert resp.json() == {"redelivered": 1}
+    assert _wait_state(callback_server, cb, run_id, "delivered")["attempts"] == 1
+    assert len(receiver.wait_for(5)) == 5
+
+
+def _wait_state(server: ServerProcess, cb: CosS3Client, run_id: str, state: str) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        listed = _api(server, cb, "GET", "/api/callbacks", run_id=run_id).json()["callbacks"]
+        if listed and listed[0]["state"] == state:
+            return listed[0]
+        time.sleep(0.1)
+    raise AssertionError(f"callback of {run_id} never became {state}: {listed}")
+
+
+def test_410_stops_retrying(cb: CosS3Client, bucket: str, receiver: Receiver, callback_server: ServerProcess) -> None:
+    receiver.status = 410
+    workflow_id = _workflow(cb, bucket, _notify(receiver, "XML", "WorkflowStart"), smart=False)
+    cb.put_object(Bucket=bucket, Key="g.mp4", Body=b"g")
+    run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
+    assert _wait_state(callback_server, cb, run_id, "dead")["attempts"] == 1
+    assert len(receiver.received) == 1
+
+
+def test_slow_receiver_times_out_and_is_retried(
+    cb: CosS3Client, bucket: str, receiver: Receiver, callback_server: ServerProcess
+) -> None:
+    receiver.delay = 1.5  # the test server's callback timeout is 1 s
+    workflow_id = _workflow(cb, bucket, _notify(receiver, "XML", "WorkflowStart"), smart=False)
+    cb.put_object(Bucket=bucket, Key="slow.mp4", Body=b"x")
+    receiver.wait_for(2, timeout=15)
+    receiver.delay = 0
+    run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
+    callback = _wait_state(callback_server, cb, run_id, "delivered")
+    detail = _api(callback_server, cb, "GET", f"/api/callbacks/{callback['id']}").json()
+    assert "Timeout" in detail["attempts"][0]["error"] and detail["attempts"][0]["status"] is None
+
+
+def test_metadata_address_is_never_called(cb: CosS3Client, bucket: str, callback_server: ServerProcess) -> None:
+    notify = {"Url": "http://169.254.169.254/latest/meta-data", "Type": "Url", "Event": "WorkflowStart"}
+    workflow_id = _workflow(cb, bucket, notify, smart=False)
+    cb.put_object(Bucket=bucket, Key="m.mp4", Body=b"m")
+    run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
+    dead = _wait_state(callback_server, cb, run_id, "dead")
+    assert dead["attempts"] == 1 and "refused" in dead["last_error"] and "link-local" in dead["last_error"]
+
+
+def test_invalid_callback_urls_are_rejected_at_creation(cb: CosS3Client, bucket: str) -> None:
+    from qcloud_cos.cos_exception import CosServiceError
+
+    for url in ("ftp://example.test/x", "not a url", "file:///etc/passwd"):
+        with pytest.raises(CosServiceError) as err:
+            _workflow(cb, bucket, {"Url": url, "Type": "Url", "Event": "WorkflowStart"}, smart=False)
+        assert err.value.get_error_code() == "InvalidArgument"
+
+
+def test_many_runs_every_callback_in_order(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
+    workflow_id = _workflow(cb, bucket, _notify(receiver, "JSON"), smart=False)
+    runs = 200
+    for n in range(runs):
+        cb.put_object(Bucket=bucket, Key=f"m/{n}.mp4", Body=b"x")
+    got = receiver.wait_for(3 * runs, timeout=120)
+    by_run: dict[str, list[str]] = {}
+    for r in got:
+        payload = json.loads(r.body)
+        run_id = (
+            payload["WorkflowExecution"]["RunId"]
+            if "WorkflowExecution" in payload
+            else payload["JobsDetail"]["Workflow"]["RunId"]
+        )
+        by_run.setdefault(run_id, []).append(payload["EventName"])
+    assert len(by_run) == runs
+    assert all(events == ["WorkflowStart", "TaskFinish", "WorkflowFinish"] for events in by_run.values())
+    assert len(runs_of(cb, bucket, workflow_id)) == runs
+    for run_id in list(by_run)[:3]:
+        assert wait_run(cb, bucket, run_id)["State"] == "Success"
