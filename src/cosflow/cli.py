@@ -153,7 +153,7 @@ def doctor(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     except Exception as exc:  # any driver error is a finding to report
         ok = False
         console.print(f"database   [red]unreachable: {exc}[/red]")
-    for name in ("starlette", "uvicorn", "sqlalchemy", "alembic", "httpx"):
+    for name in ("starlette", "uvicorn", "sqlalchemy", "alembic", "aiohttp", "av"):
         from importlib.metadata import version as pkg_version
 
         console.print(f"{name:<10} {pkg_version(name)}")

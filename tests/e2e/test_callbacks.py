@@ -266,3 +266,34 @@ def test_many_runs_every_callback_in_order(cb: CosS3Client, bucket: str, receive
     assert len(runs_of(cb, bucket, workflow_id)) == runs
     for run_id in list(by_run)[:3]:
         assert wait_run(cb, bucket, run_id)["State"] == "Success"
+
+
+def test_kill_9_with_callbacks_pending_delivers_after_restart(tmp_path: Any) -> None:
+    receiver = Receiver(status=503).start()  # refuses everything until the restart
+    env = {"COSFLOW_CALLBACK_RETRY_SCHEDULE": "0,1,1,1,1,1,1,1,1,1"}
+    server = ServerProcess(tmp_path / "data", env=env, module="tests.support.testserver").start()
+    try:
+        client = make_client(server.port)
+        client.create_bucket(Bucket="crashcb-1250000000")
+        workflow_id = _workflow(client, "crashcb-1250000000", _notify(receiver, "JSON"), smart=False)
+        for n in range(5):
+            client.put_object(Bucket="crashcb-1250000000", Key=f"k/{n}.mp4", Body=b"x")
+        run_ids = [r["RunId"] for r in runs_of(client, "crashcb-1250000000", workflow_id)]
+        for run_id in run_ids:
+            wait_run(client, "crashcb-1250000000", run_id)
+        receiver.wait_for(5)  # first attempts made and refused
+        server.kill()
+        receiver.received.clear()
+        receiver.status = 200
+        server = ServerProcess(tmp_path / "data", env=env, module="tests.support.testserver", port=server.port).start()
+        got = receiver.wait_for(15, timeout=30)
+    finally:
+        server.stop()
+        receiver.stop()
+    events: dict[str, list[str]] = {}
+    for r in got:
+        payload = json.loads(r.body)
+        run = payload.get("WorkflowExecution", {}).get("RunId") or payload["JobsDetail"]["Workflow"]["RunId"]
+        events.setdefault(run, []).append(payload["EventName"])
+    assert sorted(events) == sorted(run_ids)
+    assert all(e == ["WorkflowStart", "TaskFinish", "WorkflowFinish"] for e in events.values())

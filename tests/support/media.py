@@ -13,7 +13,12 @@ def _ffmpeg(*args: str) -> None:
 
 
 def make_video(
-    path: Path, seconds: float = 2.0, width: int = 320, height: int = 240, fps: int = 25, audio: bool = True,
+    path: Path,
+    seconds: float = 2.0,
+    width: int = 320,
+    height: int = 240,
+    fps: int = 25,
+    audio: bool = True,
     source: str = "testsrc2",
 ) -> Path:
     """An H.264/AAC mp4 (or whatever ``path``'s suffix implies) of a moving test pattern."""

@@ -94,6 +94,9 @@ def run(
             proc.wait()
         for reader in readers:
             reader.join(timeout=2)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
     if proc.returncode != 0:
         detail = " | ".join(line.strip() for line in tail if line.strip())[-1500:]
         raise MediaError(error_code, f"FFmpeg failed (exit {proc.returncode}): {detail or 'no output'}")

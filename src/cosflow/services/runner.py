@@ -36,7 +36,12 @@ from cosflow.settings import Settings
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
 _TEXT_EXTS = frozenset({"m3u8"})
-_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".webp": "image/webp"}
+_CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
+    ".webp": "image/webp",
+}
 
 
 @dataclass(frozen=True)
