@@ -12,6 +12,7 @@ from cosflow.db.engine import make_engine, migrate
 from cosflow.executors.dispatcher import Dispatcher
 from cosflow.executors.inprocess import InProcessExecutor
 from cosflow.media.base import Registry
+from cosflow.media.presets import PRESETS
 from cosflow.media.registry import default_registry
 from cosflow.services import garbage
 from cosflow.services.buckets import BucketService
@@ -22,7 +23,7 @@ from cosflow.services.objects import ObjectService
 from cosflow.services.queues import QueueService
 from cosflow.services.runner import Runner
 from cosflow.services.scheduler import Scheduler, Wakeup
-from cosflow.services.templates import TemplateService
+from cosflow.services.templates import TemplateService, seed_presets
 from cosflow.services.workflows import WorkflowService
 from cosflow.settings import Settings
 from cosflow.storage.base import BlobStore
@@ -76,6 +77,7 @@ def build_services(settings: Settings, registry: Registry | None = None, store: 
     if swept or collected:
         log.info("cleaned up after an interrupted run", extra={"temp_files": swept, "blobs": collected})
     registry = default_registry() if registry is None else registry
+    seed_presets(engine, [(p.template_id, p.name, p.tag, p.body_xml) for p in PRESETS])
     wakeup = Wakeup()
     scheduler = Scheduler(engine, wakeup, CallbackRecorder(settings))
     workflows = WorkflowService(engine, scheduler, registry)

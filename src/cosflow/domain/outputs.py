@@ -11,6 +11,8 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 #: Used when a node has no Output/Object: next to the input, named after it and the job.
 DEFAULT_PATTERN = "${InputPath}/${InputName}_${JobId}.${Ext}"
 DEFAULT_MULTI_PATTERN = "${InputPath}/${InputName}_${JobId}_${Number}.${Ext}"
+#: Sprite sheets without Output/SpriteObject: never the same name as a snapshot.
+DEFAULT_SPRITE_PATTERN = "${InputPath}/${InputName}_${JobId}_sprite_${Number}.${Ext}"
 
 
 @dataclass(frozen=True)

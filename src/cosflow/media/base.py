@@ -54,6 +54,11 @@ class MediaError(Exception):
 Progress = Callable[[float], None]
 
 
+def share(progress: Progress, index: int, total: int) -> Progress:
+    """Part ``index`` of ``total`` equal parts of ``progress`` (a job's inputs, an input's pieces)."""
+    return lambda fraction: progress((index + min(1.0, max(0.0, fraction))) / total)
+
+
 class Processor(Protocol):
     def __call__(self, job: Job, progress: Progress) -> list[Product]: ...
 

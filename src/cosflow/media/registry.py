@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from cosflow.media.animation import Animation
 from cosflow.media.base import Registry
+from cosflow.media.picprocess import PicProcess
+from cosflow.media.segment import Segment
+from cosflow.media.smartcover import SmartCover
+from cosflow.media.snapshot import Snapshot
+from cosflow.media.transcode import Transcode
 
 
 def default_registry() -> Registry:
-    return {}
+    return {
+        "Transcode": Transcode(),
+        "Snapshot": Snapshot(),
+        "SmartCover": SmartCover(),
+        "Animation": Animation(),
+        "Segment": Segment(),
+        "PicProcess": PicProcess(),
+    }

@@ -158,7 +158,9 @@ class Runner:
         for product in products:
             field = "Output/SpriteObject" if product.sprite else "Output/Object"
             pattern = (operation.findtext(field) or "").strip() if operation is not None else ""
-            pattern = pattern or (outputs.DEFAULT_MULTI_PATTERN if multi else outputs.DEFAULT_PATTERN)
+            if not pattern:
+                fallback = outputs.DEFAULT_MULTI_PATTERN if multi else outputs.DEFAULT_PATTERN
+                pattern = outputs.DEFAULT_SPRITE_PATTERN if product.sprite else fallback
             source = context.task.inputs[product.source_index][1]
             name_context = outputs.NameContext(source, context.run.run_id, context.task.job_id)
             key = outputs.render(pattern, name_context, product.ext, product.number, product.time_ms)

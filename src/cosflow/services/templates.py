@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from datetime import datetime
 
 from anyio import to_thread
@@ -108,3 +109,16 @@ class TemplateService:
                 return template_rows.list_templates(conn, bucket, category, tag, ids, name, (page - 1) * size, size)
 
         return await to_thread.run_sync(run)
+
+
+def seed_presets(engine: Engine, presets: Iterable[tuple[str, str, str, str]]) -> None:
+    """Write the Official templates (id, name, tag, body XML) so ids are stable across restarts;
+    an existing preset is refreshed to the current definition."""
+    now = times.now()
+    with engine.begin() as conn:
+        for template_id, name, tag, body_xml in presets:
+            template = Template(template_id, name, tag, "Official", ET.fromstring(body_xml))
+            if template_rows.get_template(conn, "", template_id) is None:
+                template_rows.insert_template(conn, template, None, now)
+            else:
+                template_rows.update_template(conn, template, now)

@@ -21,7 +21,7 @@ from cosflow.domain.states import WorkflowState, parse_enum
 from cosflow.domain.topology import Node, Template, parse_topology, validate
 from cosflow.errors import InvalidArgument, NoSuchBucket, ResourceNotFound
 from cosflow.ids import workflow_id as new_workflow_id
-from cosflow.media.base import Registry
+from cosflow.media.base import MediaError, Registry
 from cosflow.services.queues import ensure_defaults, queue_for
 from cosflow.services.scheduler import Scheduler
 
@@ -45,9 +45,13 @@ class WorkflowService:
 
     # --- validation ----------------------------------------------------------------------------
     def _product_count(self, node: Node, template: Template | None) -> int:
+        """How many objects the node yields per input; its parameters are checked on the way."""
         processor = self._registry.get(node.type)
         body = template.body if template is not None else None
-        return processor.product_count(node.operation, body) if processor is not None else 1
+        try:
+            return processor.product_count(node.operation, body) if processor is not None else 1
+        except MediaError as exc:
+            raise InvalidArgument(f"node {node.key}: {exc.message}") from exc
 
     def _parse(self, conn: Connection, bucket: str, request: ET.Element) -> tuple[str, str | None, ET.Element]:
         body = request.find("MediaWorkflow") if request.tag != "MediaWorkflow" else request
