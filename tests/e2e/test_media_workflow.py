@@ -155,3 +155,44 @@ def test_upload_1080p_runs_the_full_media_pipeline(
     assert thumb_info["ObjectName"] == "thumb/clip.png" and thumb_info["InputObjectName"] == "cover/clip.jpg"
     image = Image.open(io.BytesIO(_fetch(client, server, thumb_info["ObjectUrl"])))
     assert image.format == "PNG" and image.width == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\x00\x01garbage" * 1000, b"not a video at all", "truncated"],
+    ids=["empty", "garbage", "text", "truncated"],
+)
+def test_bad_input_fails_the_task_cleanly_and_the_worker_stays_healthy(
+    client: CosS3Client, bucket: str, tmp_path: Path, body: bytes | str
+) -> None:
+    hd = _official(client, bucket, "MP4-H264-SD")
+    topology = {
+        "Dependencies": {"Start": "Transcode_1", "Transcode_1": "End"},
+        "Nodes": {
+            "Start": {"Type": "Start", "Input": {"ObjectPrefix": "in/"}},
+            "Transcode_1": {
+                "Type": "Transcode",
+                "Operation": {"TemplateId": hd, "Output": {"Object": "out/${InputName}.${Ext}"}},
+            },
+        },
+    }
+    workflow = client.ci_create_workflow(
+        Bucket=bucket, Body={"MediaWorkflow": {"Name": "bad-input", "State": "Active", "Topology": topology}}
+    )["MediaWorkflow"]
+    if body == "truncated":
+        whole = make_video(tmp_path / "whole.mp4", seconds=2.0).read_bytes()
+        body = whole[: len(whole) // 2]
+    client.put_object(Bucket=bucket, Key="in/bad.mp4", Body=body)
+    run = runs_of(client, bucket, workflow["WorkflowId"])[0]
+    execution = wait_run(client, bucket, run["RunId"], timeout=60)
+    task = as_list(execution["Tasks"])[0]
+    assert execution["State"] == "Failed" and task["State"] == "Failed"
+    assert task["Code"] == "InvalidInput", task
+    assert "Traceback" not in task["Message"] and len(task["Message"]) < 2100
+    listing = client.list_objects(Bucket=bucket, Prefix="out/")
+    assert not listing.get("Contents")  # nothing half-written
+    good = make_video(tmp_path / "good.mp4", seconds=1.0)
+    client.upload_file(Bucket=bucket, Key="in/good.mp4", LocalFilePath=str(good))
+    runs = runs_of(client, bucket, workflow["WorkflowId"])
+    latest = next(r for r in runs if r["Object"] == "in/good.mp4")
+    assert wait_run(client, bucket, latest["RunId"], timeout=60)["State"] == "Success"

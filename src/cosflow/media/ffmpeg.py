@@ -12,9 +12,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from cosflow.media.base import MediaError, Progress
+
+#: Set around a task by the runner (and copied into the worker thread with the context): once the
+#: event is set, the FFmpeg running for that task is killed, with its whole process group.
+CANCEL: ContextVar[threading.Event | None] = ContextVar("cosflow_ffmpeg_cancel", default=None)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,16 @@ def _read_progress(stream: object, duration: float | None, progress: Progress | 
             progress(min(1.0, int(value) / 1_000_000 / duration))
 
 
+def _wait(proc: subprocess.Popen[str], deadline: float, timeout: float) -> None:
+    cancel = CANCEL.get()
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            raise MediaError("Timeout", f"FFmpeg ran longer than {timeout:.0f} s and was stopped")
+        if cancel is not None and cancel.is_set():
+            raise MediaError("Cancelled", "the task was cancelled and its FFmpeg stopped")
+        time.sleep(0.05)
+
+
 def run(
     args: Sequence[str],
     *,
@@ -82,12 +97,8 @@ def run(
     ]
     for reader in readers:
         reader.start()
-    deadline = time.monotonic() + timeout
     try:
-        while proc.poll() is None:
-            if time.monotonic() > deadline:
-                raise MediaError("Timeout", f"FFmpeg ran longer than {timeout:.0f} s and was stopped")
-            time.sleep(0.05)
+        _wait(proc, time.monotonic() + timeout, timeout)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no orphaned encoder left behind

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import shutil
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -28,7 +29,8 @@ from cosflow.domain.records import ObjectAttrs
 from cosflow.domain.states import TaskState
 from cosflow.domain.topology import Node, parse_topology
 from cosflow.errors import CosflowError
-from cosflow.media.base import Job, MediaError, Product, Registry
+from cosflow.media import ffmpeg
+from cosflow.media.base import Job, MediaError, Processor, Product, Registry
 from cosflow.services.objects import ObjectService
 from cosflow.services.scheduler import Scheduler
 from cosflow.settings import Settings
@@ -123,8 +125,21 @@ class Runner:
             work_dir=work,
             timeout_seconds=self._settings.task_timeout_seconds,
         )
-        products = await to_thread.run_sync(processor, job, self._progress_reporter(context.task.job_id))
+        products = await self._process(processor, job, context.task.job_id)
         return await self._store(context, products)
+
+    async def _process(self, processor: Processor, job: Job, job_id: str) -> list[Product]:
+        """Run the processor in a worker thread; if this task is cancelled (shutdown), its FFmpeg
+        is killed at once rather than left running."""
+        cancel = threading.Event()
+        token = ffmpeg.CANCEL.set(cancel)  # the worker thread runs in a copy of this context
+        try:
+            return await to_thread.run_sync(processor, job, self._progress_reporter(job_id), abandon_on_cancel=True)
+        except BaseException:
+            cancel.set()
+            raise
+        finally:
+            ffmpeg.CANCEL.reset(token)
 
     async def _fetch(self, bucket: str, key: str, target: Path) -> Path:
         obj, reader = await self._objects.open(bucket, key)
