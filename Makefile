@@ -22,6 +22,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/objects_bench.py
+	$(BIN)/python bench/media_bench.py
+	$(BIN)/python bench/callbacks_bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -297,3 +297,118 @@ def test_kill_9_with_callbacks_pending_delivers_after_restart(tmp_path: Any) -> 
         events.setdefault(run, []).append(payload["EventName"])
     assert sorted(events) == sorted(run_ids)
     assert all(e == ["WorkflowStart", "TaskFinish", "WorkflowFinish"] for e in events.values())
+
+
+def test_retry_after_is_honoured(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
+    receiver.status = lambda n: 503 if n == 1 else 200
+    receiver.extra_headers = {"Retry-After": "2"}  # longer than the 1 s the test schedule would wait
+    _workflow(cb, bucket, _notify(receiver, "XML", "WorkflowStart"), smart=False)
+    cb.put_object(Bucket=bucket, Key="ra.mp4", Body=b"x")
+    first, second = receiver.wait_for(2, timeout=15)
+    assert second.at - first.at >= 1.9
+
+
+def _cli(data_dir: Any, *args: str) -> str:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_cli_lists_shows_and_redelivers(
+    cb: CosS3Client, bucket: str, receiver: Receiver, callback_server: ServerProcess
+) -> None:
+    receiver.status = 500
+    workflow_id = _workflow(cb, bucket, _notify(receiver, "XML", "WorkflowStart"), smart=False)
+    cb.put_object(Bucket=bucket, Key="cli.mp4", Body=b"x")
+    run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
+    dead = _wait_state(callback_server, cb, run_id, "dead")
+    listed = _cli(callback_server.data_dir, "list", "--run", run_id)
+    assert dead["id"] in listed and "WorkflowStart" in listed and "dead" in listed
+    shown = _cli(callback_server.data_dir, "show", dead["id"])
+    assert shown.count("status=500") == 4 and "<EventName>WorkflowStart</EventName>" in shown
+    receiver.status = 200
+    assert "redelivering 1 callback" in _cli(callback_server.data_dir, "redeliver", dead["id"])
+    assert _wait_state(callback_server, cb, run_id, "delivered")["attempts"] == 1
+
+
+def test_listen_prints_verifies_and_answers_the_chosen_status(tmp_path: Any) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from cosflow.domain.callbacks import webhook_signature
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    listener = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cosflow",
+            "callbacks",
+            "listen",
+            "--port",
+            str(port),
+            "--secret",
+            CALLBACK_SECRET,
+            "--status",
+            "500",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    try:
+        body = json.dumps(
+            {
+                "EventName": "WorkflowFinish",
+                "WorkflowExecution": {
+                    "RunId": "i1",
+                    "Object": "car.mp4",
+                    "State": "Success",
+                    "Tasks": [
+                        {
+                            "Name": "Transcode_1",
+                            "Type": "Transcode",
+                            "State": "Success",
+                            "ResultInfo": {
+                                "ObjectCount": 1,
+                                "ObjectInfo": [{"ObjectName": "out/car.mp4", "ObjectUrl": "u"}],
+                            },
+                        }
+                    ],
+                },
+            }
+        ).encode()
+        stamp = int(time.time())
+        headers = {
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": webhook_signature(CALLBACK_SECRET, "msg_1", stamp, body),
+        }
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.post(f"http://127.0.0.1:{port}/", content=body, headers=headers)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "listener did not start"
+                time.sleep(0.1)
+        forged = httpx.post(f"http://127.0.0.1:{port}/", content=body + b" ", headers=headers)
+        assert response.status_code == 500 and forged.status_code == 500
+    finally:
+        listener.terminate()
+        output = listener.communicate(timeout=10)[0]
+    assert "signature=ok" in output and "BAD SIGNATURE" in output
+    assert "WorkflowFinish run=i1 object=car.mp4 state=Success" in output and "out/car.mp4" in output
