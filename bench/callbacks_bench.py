@@ -18,6 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.report import write_section  # noqa: E402
+
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HEADING = "## Callbacks"
 
@@ -200,17 +204,6 @@ receiver reading the WorkflowStart body; server, SDK client and receiver share t
 """
 
 
-def write(path: Path, text: str) -> None:
-    existing = path.read_text() if path.exists() else "# Benchmarks\n"
-    if HEADING in existing:
-        start = existing.index(HEADING)
-        nxt = existing.find("\n## ", start + len(HEADING))
-        existing = existing[:start] + text + (existing[nxt + 1 :] if nxt >= 0 else "")
-    else:
-        existing = existing.rstrip() + "\n\n" + text
-    path.write_text(existing)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=5000)
@@ -221,7 +214,7 @@ def main() -> None:
     print(f"delivered {result['count']:.0f} in {result['seconds']:.2f} s = {result['per_second']:.0f}/s")
     samples = latency(args.uploads)
     print(f"latency p50 {percentile(samples, 50):.1f} ms p99 {percentile(samples, 99):.1f} ms")
-    write(args.out, section(result, samples))
+    write_section(args.out, HEADING, section(result, samples))
     print(f"wrote {args.out}")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import write_section  # noqa: E402
 from cosflow.media import ffmpeg  # noqa: E402
 from cosflow.media.base import Job  # noqa: E402
 from cosflow.media.presets import PRESETS  # noqa: E402
@@ -104,6 +105,7 @@ def smartcover_pair(source: Path, work: Path) -> tuple[float, float]:
     operation = ET.fromstring("<Operation><SmartCover><Format>jpg</Format><Count>3</Count></SmartCover></Operation>")
     job = Job("SmartCover", (source,), ("in.mp4",), operation, None, work, 3600)
     ours = timed(lambda: SmartCover()(job, lambda _: None))
+    # The thumbnail filter picks one frame per batch of 250 over the whole file (it decodes it all).
     thumbnail = [
         ffmpeg.executable(),
         "-hide_banner",
@@ -113,9 +115,9 @@ def smartcover_pair(source: Path, work: Path) -> tuple[float, float]:
         str(source),
         "-vf",
         "thumbnail=n=250",
-        "-frames:v",
-        "1",
-        str(work / "thumb.jpg"),
+        "-fps_mode",
+        "vfr",
+        str(work / "thumb-%04d.jpg"),
     ]
     theirs = timed(lambda: subprocess.run(thumbnail, check=True, capture_output=True))
     return ours, theirs
@@ -149,17 +151,6 @@ better of two alternating runs.
 """
 
 
-def write(path: Path, text: str) -> None:
-    existing = path.read_text() if path.exists() else "# Benchmarks\n"
-    if HEADING in existing:
-        start = existing.index(HEADING)
-        nxt = existing.find("\n## ", start + len(HEADING))
-        existing = existing[:start] + text + (existing[nxt + 1 :] if nxt >= 0 else "")
-    else:
-        existing = existing.rstrip() + "\n\n" + text
-    path.write_text(existing)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=int, default=10)
@@ -176,7 +167,7 @@ def main() -> None:
         long = make_input(work / "long.mp4", args.minutes * 60)
         cover = smartcover_pair(long, work)
         print(f"SmartCover {cover[0]:.2f} s, thumbnail filter {cover[1]:.2f} s")
-    write(args.out, section(rows, cover, args.minutes))
+    write_section(args.out, HEADING, section(rows, cover, args.minutes))
     print(f"wrote {args.out}")
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from cosflow.api.ci_common import respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
+from cosflow.domain.callbacks import result_info
 from cosflow.domain.ci import Task
 from cosflow.domain.states import RunState
 from cosflow.errors import InvalidArgument
@@ -64,19 +65,6 @@ async def list_executions(call: Call) -> Response:
         for r in runs
     ]
     return respond(call, {"WorkflowExecutionList": entries, "NextToken": str(next_offset or "")})
-
-
-def result_info(task: Task) -> dict[str, Any]:
-    result = task.result or {}
-    objects, sprites = result.get("objects", []), result.get("sprites", [])
-    info: dict[str, Any] = {
-        "ObjectCount": len(objects),
-        "ObjectInfo": [{"ObjectName": o["key"], "ObjectUrl": o["url"], "InputObjectName": o["input"]} for o in objects],
-    }
-    if sprites:
-        info["SpriteObjectCount"] = len(sprites)
-        info["SpriteObjectInfo"] = [{"ObjectName": o["key"], "ObjectUrl": o["url"]} for o in sprites]
-    return info
 
 
 def task_xml(task: Task) -> dict[str, Any]:

@@ -4,9 +4,9 @@ read back for the delivery log (list, show, redeliver)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
-from anyio import to_thread
 from sqlalchemy import Connection, Engine
 
 from cosflow.db import callbacks as callback_rows
@@ -82,7 +82,9 @@ class CallbackRecorder:
 class CallbackService:
     """The delivery log: list, show with attempts, redeliver."""
 
-    def __init__(self, engine: Engine, wake: object) -> None:
+    def __init__(self, engine: Engine, wake: Callable[[], None] | None) -> None:
+        """``wake`` nudges the delivery loop of a server in this process (None for the CLI, whose
+        changes the server's loop picks up on its next poll)."""
         self._engine = engine
         self._wake = wake
 
@@ -104,7 +106,7 @@ class CallbackService:
     def redeliver(self, callback_ids: list[str]) -> int:
         with self._engine.begin() as conn:
             count = callback_rows.redeliver(conn, callback_ids, times.now())
-        if callable(self._wake):
+        if self._wake is not None:
             self._wake()
         return count
 
@@ -112,6 +114,3 @@ class CallbackService:
         with self._engine.connect() as conn:
             dead = callback_rows.search(conn, state="dead", since=since, limit=1_000_000)
         return self.redeliver([c.callback_id for c in dead]) if dead else 0
-
-    async def asearch(self, **filters: object) -> list[Callback]:
-        return await to_thread.run_sync(lambda: self.search(**filters))  # type: ignore[arg-type]
