@@ -166,3 +166,23 @@ def test_guard_on_urls() -> None:
     asyncio.run(check_url("http://127.0.0.1:9/x", deny_private=False))
     with pytest.raises(Refused):
         asyncio.run(check_url("http://localhost:9/x", deny_private=True))  # resolved, not read as text
+
+
+class _Rebinding:
+    """A resolver whose answer for the host changes to the metadata address (DNS rebinding)."""
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[dict[str, object]]:
+        return [{"hostname": host, "host": "169.254.169.254", "port": port, "family": family, "proto": 0, "flags": 0}]
+
+    async def close(self) -> None:
+        return None
+
+
+def test_the_connecting_resolver_refuses_rebound_answers() -> None:
+    from cosflow.callbacks.guard import GuardedResolver
+
+    resolver = GuardedResolver(deny_private=False, inner=_Rebinding())  # type: ignore[arg-type]
+    with pytest.raises(Refused):
+        asyncio.run(resolver.resolve("hooks.example.test", 80))
+    ok = GuardedResolver(deny_private=False)
+    assert asyncio.run(ok.resolve("127.0.0.1", 80))[0]["host"] == "127.0.0.1"

@@ -16,7 +16,7 @@ from anyio import to_thread
 from sqlalchemy import Engine
 
 from cosflow import __version__
-from cosflow.callbacks.guard import Refused, check_url
+from cosflow.callbacks.guard import GuardedResolver, Refused, check_url
 from cosflow.db import callbacks as callback_rows
 from cosflow.domain import callbacks as bodies
 from cosflow.domain import times
@@ -54,7 +54,11 @@ class CallbackDispatcher:
         timeout = aiohttp.ClientTimeout(
             total=self._settings.callback_timeout, sock_connect=self._settings.callback_connect_timeout
         )
-        connector = aiohttp.TCPConnector(limit=self._settings.callback_concurrency, ttl_dns_cache=60)
+        connector = aiohttp.TCPConnector(
+            limit=self._settings.callback_concurrency,
+            resolver=GuardedResolver(self._settings.callback_deny_private),
+            ttl_dns_cache=60,
+        )
         self._client = aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False)
         self._task = asyncio.create_task(self._loop(self._wakeup.bind()), name="cosflow-callbacks")
 

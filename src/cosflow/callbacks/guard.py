@@ -8,6 +8,9 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
 _ALWAYS_DENIED = [
     ipaddress.ip_network("169.254.0.0/16"),
     ipaddress.ip_network("fe80::/10"),
@@ -41,3 +44,26 @@ async def check_url(url: str, deny_private: bool) -> None:
         raise Refused(f"cannot resolve {parts.hostname}: {exc}") from exc
     for info in infos:
         check_address(str(info[4][0]), deny_private)
+
+
+class GuardedResolver(AbstractResolver):
+    """The HTTP client's resolver: the addresses it connects to are the ones checked, so a DNS
+    answer that changes between :func:`check_url` and the connection (rebinding) is refused too."""
+
+    def __init__(self, deny_private: bool, inner: AbstractResolver | None = None) -> None:
+        self._deny_private = deny_private
+        self._inner = inner  # the default is made on first use: it needs a running event loop
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if self._inner is None:
+            self._inner = ThreadedResolver()
+        results = await self._inner.resolve(host, port, family)
+        for result in results:
+            check_address(str(result["host"]), self._deny_private)
+        return results
+
+    async def close(self) -> None:
+        if self._inner is not None:
+            await self._inner.close()
