@@ -136,14 +136,27 @@ def test_security_token_is_accepted(server: ServerProcess, bucket: str) -> None:
     assert temporary.get_object(Bucket=bucket, Key="tok")["Body"].get_raw_stream().read() == b"tok"
 
 
-def test_path_style_request_signed_over_the_key(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
-    """curl/path-style: /<bucket>/<key> on the bare host, signed over /<key> or /<bucket>/<key>."""
+def test_path_style_request_signed_over_bucket_and_key(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
+    """curl/path-style: /<bucket>/<key> on the bare host, signed over /<bucket>/<key> (the bare Host
+    names no bucket, so a signature over /<key> alone is refused: it would open that key anywhere)."""
     client.put_object(Bucket=bucket, Key="ps.txt", Body=b"path style")
     host = f"127.0.0.1:{server.port}"
-    for signed_key in ("ps.txt", f"{bucket}/ps.txt"):
-        auth = client.get_auth(Method="GET", Bucket=bucket, Key=signed_key, Headers={"Host": host})
-        resp = httpx.get(f"{server.endpoint}/{bucket}/ps.txt", headers={"Authorization": auth})
-        assert resp.content == b"path style", signed_key
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key=f"{bucket}/ps.txt", Headers={"Host": host})
+    assert httpx.get(f"{server.endpoint}/{bucket}/ps.txt", headers={"Authorization": auth}).content == b"path style"
+    bare = client.get_auth(Method="GET", Bucket=bucket, Key="ps.txt", Headers={"Host": host})
+    refused = httpx.get(f"{server.endpoint}/{bucket}/ps.txt", headers={"Authorization": bare})
+    assert _code(refused) == "SignatureDoesNotMatch"
+
+
+def test_unsigned_x_cos_headers_are_refused(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
+    """A presigned PUT (signed over host only) cannot be turned into a copy of a private object."""
+    client.put_object(Bucket=bucket, Key="private.txt", Body=b"private")
+    url = _domain_client().get_presigned_url(Bucket=bucket, Key="drop.txt", Method="PUT", Expired=300)
+    copy_source = f"{bucket}.cos.{REGION}.myqcloud.com/private.txt"
+    resp = _send(server, url, "PUT", content=b"", headers={"x-cos-copy-source": copy_source})
+    assert _code(resp) == "SignatureDoesNotMatch" and "x-cos-copy-source" in resp.text
+    with pytest.raises(CosServiceError):
+        client.head_object(Bucket=bucket, Key="drop.txt")
 
 
 def test_signed_parameter_names_needing_encoding(server: ServerProcess, client: CosS3Client, bucket: str) -> None:

@@ -25,7 +25,7 @@ def _fetch(client: CosS3Client, server: ServerProcess, url: str) -> bytes:
     path = unquote(urlsplit(url).path)
     bucket, key = path.lstrip("/").split("/", 1)
     host = f"127.0.0.1:{server.port}"
-    auth = client.get_auth(Method="GET", Bucket=bucket, Key=key, Headers={"Host": host})
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key=f"{bucket}/{key}", Headers={"Host": host})
     response = httpx.get(url, headers={"Authorization": auth})
     assert response.status_code == 200, (url, response.text)
     return response.content

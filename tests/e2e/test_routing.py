@@ -63,7 +63,7 @@ def test_ci_host_is_always_ci(client: CosS3Client, server: ServerProcess, bucket
 def test_bare_host_is_path_style_and_root_is_service(client: CosS3Client, server: ServerProcess, bucket: str) -> None:
     client.put_object(Bucket=bucket, Key="dir/file name.txt", Body=b"ps")
     host = f"127.0.0.1:{server.port}"
-    auth = client.get_auth(Method="GET", Bucket=bucket, Key="dir/file name.txt", Headers={"Host": host})
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key=f"{bucket}/dir/file name.txt", Headers={"Host": host})
     resp = httpx.get(f"{server.endpoint}/{bucket}/dir/file%20name.txt", headers={"Authorization": auth})
     assert resp.content == b"ps"
     service = client.list_buckets()

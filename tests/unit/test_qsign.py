@@ -287,4 +287,11 @@ def test_parse_authorization_malformed_time_window(window: str) -> None:
 
 def test_parse_authorization_window_ending_before_it_starts() -> None:
     with pytest.raises(AccessDenied, match="ends before it starts"):
-        qsign.parse_authorization({**_fields(), "q-sign-time": "1481012292;1480932292"})
+        window = "1481012292;1480932292"
+        qsign.parse_authorization({**_fields(), "q-sign-time": window, "q-key-time": window})
+
+
+def test_parse_authorization_sign_and_key_time_must_agree() -> None:
+    """The window is read from the signed q-key-time; an edited q-sign-time must not pass."""
+    with pytest.raises(AccessDenied, match="same window"):
+        qsign.parse_authorization({**_fields(), "q-sign-time": "1480932292;1999999999"})

@@ -54,10 +54,14 @@ def _credentials(request: Request) -> tuple[qsign.Authorization | None, bool]:
 
 
 def _pick(items: list[tuple[str, str]], listed: tuple[str, ...], what: str) -> dict[str, str]:
-    """The raw ``name: value`` pairs whose canonical names the client listed as signed."""
+    """The raw ``name: value`` pairs whose canonical names the client listed as signed. A signed
+    name given twice is refused: handlers must never read a value other than the one verified."""
     present: dict[str, tuple[str, str]] = {}
     for name, value in items:
-        present.setdefault(qsign.canonical_name(name), (name, value))
+        canonical = qsign.canonical_name(name)
+        if canonical in present and canonical in listed:
+            raise SignatureDoesNotMatch(f"the signed {what[:-3]} {name!r} is given more than once")
+        present.setdefault(canonical, (name, value))
     missing = [name for name in listed if name not in present]
     if missing:
         raise SignatureDoesNotMatch(f"signed {what} missing from the request: {', '.join(missing)}")
@@ -70,6 +74,9 @@ def _signed_params(request: Request, auth: qsign.Authorization) -> dict[str, str
 
 def _signed_headers(request: Request, auth: qsign.Authorization, host: str) -> dict[str, str]:
     items = [("host", host)] + [(k, v) for k, v in request.headers.items() if k != "host"]
+    unsigned = sorted({k for k, _ in items if k.startswith("x-cos-") and k not in auth.header_list})
+    if unsigned:  # e.g. x-cos-copy-source added to a presigned PUT: it would change what happens
+        raise SignatureDoesNotMatch(f"x-cos-* headers must be signed; not signed: {', '.join(unsigned)}")
     return _pick(items, auth.header_list, "header(s)")
 
 

@@ -129,5 +129,7 @@ class Router:
         bucket_raw, _, key_raw = trimmed.partition("/")
         bucket = unquote(bucket_raw)
         key = unquote(key_raw) or None
-        relative = "/" + (key or "")
-        return Target(Service.COS, Style.PATH, bucket, key, (relative, path, f"/{bucket}/"))
+        # The bare Host names no bucket, so the signed path must: /<bucket>/<key>, or /<bucket>[/]
+        # for bucket operations. A signature over /<key> alone would open that key in any bucket.
+        signed = (f"/{bucket}/{key}",) if key else (f"/{bucket}/", f"/{bucket}")
+        return Target(Service.COS, Style.PATH, bucket, key, signed)

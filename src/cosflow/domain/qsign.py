@@ -28,7 +28,8 @@ class Authorization:
 
     @property
     def window(self) -> tuple[int, int]:
-        start, _, end = self.sign_time.partition(";")
+        """From q-key-time: the signed one (the SignKey is derived from it)."""
+        start, _, end = self.key_time.partition(";")
         return int(start), int(end)
 
 
@@ -51,10 +52,12 @@ def parse_authorization(fields: Mapping[str, str]) -> Authorization:
         param_list=tuple(p for p in fields.get("q-url-param-list", "").lower().split(";") if p),
         signature=fields["q-signature"].lower(),
     )
+    if auth.sign_time != auth.key_time:
+        raise AccessDenied("q-sign-time and q-key-time must be the same window")
     try:
         start, end = auth.window
     except ValueError as exc:
-        raise AccessDenied("q-sign-time must be '<start>;<end>' in unix seconds") from exc
+        raise AccessDenied("q-key-time must be '<start>;<end>' in unix seconds") from exc
     if end < start:
         raise AccessDenied("q-sign-time ends before it starts")
     return auth
