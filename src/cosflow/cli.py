@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import platform
+import resource
 import socket
 from dataclasses import replace
 from pathlib import Path
@@ -81,9 +82,18 @@ Point the official SDK (pip install cos-python-sdk-v5) at it:
 """
 
 
+def _raise_open_file_limit() -> None:
+    """A multipart object is read with one descriptor per part (up to 10,000): allow as many as
+    the system's hard limit permits."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+
+
 def run_server(settings: Settings, registry: Registry | None = None) -> None:
     """Bind, print how to connect, and serve until interrupted (also used by test harnesses)."""
     _configure_logging(settings.log_level)
+    _raise_open_file_limit()
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

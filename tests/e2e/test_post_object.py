@@ -46,7 +46,14 @@ def _post(server: ServerProcess, bucket: str, fields: dict[str, str], content: b
 
 
 def test_browser_form_upload(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
-    fields = _form(bucket, [{"bucket": bucket}, ["starts-with", "$key", "uploads/"], ["content-length-range", 1, 1000]])
+    conditions = [
+        {"bucket": bucket},
+        ["starts-with", "$key", "uploads/"],
+        ["content-length-range", 1, 1000],
+        {"success_action_status": "201"},
+        {"x-cos-meta-source": "form"},
+    ]
+    fields = _form(bucket, conditions)
     fields |= {"key": "uploads/${filename}", "success_action_status": "201", "x-cos-meta-source": "form"}
     resp = _post(server, bucket, fields, b"form bytes")
     assert resp.status_code == 201, resp.text
@@ -58,11 +65,16 @@ def test_browser_form_upload(server: ServerProcess, client: CosS3Client, bucket:
 
 
 def test_default_status_is_204_and_redirect_is_honoured(server: ServerProcess, bucket: str) -> None:
-    fields = _form(bucket, [{"bucket": bucket}]) | {"key": "plain.txt"}
+    fields = _form(bucket, [{"bucket": bucket}, {"key": "plain.txt"}]) | {"key": "plain.txt"}
     assert _post(server, bucket, fields, b"x").status_code == 204
-    redirect = fields | {"success_action_redirect": "https://example.test/done"}
+    conditions = [{"bucket": bucket}, {"key": "plain.txt"}, {"success_action_redirect": "https://example.test/done"}]
+    redirect = _form(bucket, conditions) | {"key": "plain.txt", "success_action_redirect": "https://example.test/done"}
     resp = _post(server, bucket, redirect, b"x")
     assert resp.status_code == 303 and resp.headers["location"].startswith("https://example.test/done?bucket=")
+    # A field the policy never mentions is refused: a signed policy is not an open redirect.
+    smuggled = fields | {"success_action_redirect": "https://evil.test/"}
+    refused = _post(server, bucket, smuggled, b"x")
+    assert refused.status_code == 403 and "success_action_redirect" in refused.text
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ def _objects(ci: CosS3Client, runs: list[dict[str, str]]) -> list[str]:
 def test_every_kind_of_upload_triggers(ci: CosS3Client, media_bucket: str, engine_server: ServerProcess) -> None:
     workflow_id = _workflow(ci, media_bucket, prefix="in/")
     ci.put_object(Bucket=media_bucket, Key="in/put.mp4", Body=b"put")
-    fields = _form(media_bucket, [{"bucket": media_bucket}]) | {"key": "in/form.mp4"}
+    fields = _form(media_bucket, [{"bucket": media_bucket}, {"key": "in/form.mp4"}]) | {"key": "in/form.mp4"}
     assert _post(engine_server, media_bucket, fields, b"form").status_code == 204
     upload_id = ci.create_multipart_upload(Bucket=media_bucket, Key="in/multi.mp4")["UploadId"]
     etag = ci.upload_part(Bucket=media_bucket, Key="in/multi.mp4", Body=b"multi", PartNumber=1, UploadId=upload_id)

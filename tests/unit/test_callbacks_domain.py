@@ -145,7 +145,18 @@ def test_signature_verifies_with_the_standardwebhooks_package() -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["169.254.169.254", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254", "0.0.0.0", "224.0.0.1"]
+    "address",
+    [
+        "169.254.169.254",
+        "fe80::1",
+        "fd00:ec2::254",
+        "::ffff:169.254.169.254",
+        "0.0.0.0",
+        "224.0.0.1",
+        "100.100.100.200",
+        "64:ff9b::a9fe:a9fe",
+        "::169.254.169.254",
+    ],
 )
 def test_guard_always_refuses(address: str) -> None:
     with pytest.raises(Refused):

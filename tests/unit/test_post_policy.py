@@ -151,8 +151,13 @@ def test_unsupported_conditions(condition: Any) -> None:
         post_policy.check(policy(condition), form(), 1, NOW)
 
 
-def test_exempt_fields() -> None:
-    for name in ("policy", "Policy", "q-signature", "file", "x-cos-security-token"):
-        assert post_policy.exempt(name)
-    for name in ("key", "q-ak", "bucket", "content-type", "x-cos-meta-a"):
-        assert not post_policy.exempt(name)
+def test_every_sent_field_must_be_covered_by_a_condition() -> None:
+    """As in S3: a signed policy must not accept fields it never mentions (a redirect, a type)."""
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    document = {"expiration": "2031-01-01T00:00:00Z", "conditions": [{"bucket": "b"}, ["starts-with", "$key", "up/"]]}
+    policy = post_policy.decode(base64.b64encode(json.dumps(document).encode()).decode())
+    fields = {"bucket": "b", "key": "up/a", "success_action_redirect": "https://evil.test"}
+    exempt = ["policy", "q-signature", "file", "x-cos-security-token", "q-key-time", "x-ignore-note"]
+    post_policy.check(policy, fields, 1, now, ["key", *exempt])
+    with pytest.raises(AccessDenied, match="success_action_redirect"):
+        post_policy.check(policy, fields, 1, now, ["key", "success_action_redirect"])

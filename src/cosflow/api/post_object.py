@@ -6,7 +6,8 @@ import time
 from collections.abc import AsyncIterator
 from urllib.parse import quote, urlencode
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException
 from starlette.responses import RedirectResponse, Response
 
 from cosflow.api import headers as hdr
@@ -15,8 +16,10 @@ from cosflow.api.context import Call
 from cosflow.domain import post_policy, qsign, times
 from cosflow.errors import (
     AccessDenied,
+    EntityTooLarge,
     InvalidAccessKeyId,
     InvalidArgument,
+    MissingContentLength,
     RequestExpired,
     SignatureDoesNotMatch,
 )
@@ -53,8 +56,26 @@ def _authorise(call: Call, fields: dict[str, str]) -> None:
         raise SignatureDoesNotMatch("the q-signature does not match the policy")
 
 
+#: Room for the form's other fields around the file.
+_FORM_OVERHEAD = 1024 * 1024
+
+
+async def _read_form(call: Call) -> FormData:
+    """Parse the form, bounded: the Content-Length is required and capped before anything is read
+    (the policy that authorises the upload is inside the body)."""
+    length = call.content_length()
+    if length is None:
+        raise MissingContentLength("form uploads need a Content-Length")
+    if length > call.services.settings.max_object_bytes + _FORM_OVERHEAD:
+        raise EntityTooLarge(f"form uploads are at most {call.services.settings.max_object_bytes} bytes")
+    try:
+        return await call.request.form(max_files=1, max_fields=200)
+    except MultiPartException as exc:
+        raise InvalidArgument(f"the multipart/form-data body is malformed: {exc.message}") from exc
+
+
 async def post_object(call: Call) -> Response:
-    form = await call.request.form(max_files=1, max_fields=200)
+    form = await _read_form(call)
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
@@ -67,7 +88,8 @@ async def post_object(call: Call) -> Response:
             raise InvalidArgument("the form has no key field", resource="key")
         fields["key"], fields["bucket"] = key, call.bucket
         size = upload.size if upload.size is not None else 0
-        post_policy.check(post_policy.decode(fields["policy"]), fields, size, times.now())
+        sent = [name for name, value in form.multi_items() if isinstance(value, str)]
+        post_policy.check(post_policy.decode(fields["policy"]), fields, size, times.now(), sent)
         form_headers = {k: v for k, v in fields.items() if k in hdr.KEPT or k.startswith("x-cos-meta-")}
         form_headers["content-type"] = fields.get("content-type") or (upload.content_type or "")
         obj = await call.services.objects.put(

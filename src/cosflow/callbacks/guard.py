@@ -12,11 +12,14 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 _ALWAYS_DENIED = [
-    ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("169.254.0.0/16"),  # link-local, AWS/GCP/Azure/Tencent metadata
+    ipaddress.ip_network("100.100.100.200/32"),  # Alibaba Cloud metadata
     ipaddress.ip_network("fe80::/10"),
     ipaddress.ip_network("fd00:ec2::254/128"),
     ipaddress.ip_network("0.0.0.0/8"),
 ]
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class Refused(Exception):
@@ -24,9 +27,13 @@ class Refused(Exception):
 
 
 def check_address(address: str, deny_private: bool) -> None:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip in _NAT64 or (ip in _V4_COMPATIBLE and int(ip) >= 1 << 24)
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif embedded:  # 64:ff9b::a9fe:a9fe or ::169.254.169.254 reach the IPv4 address inside
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if any(ip in network for network in _ALWAYS_DENIED) or ip.is_multicast or ip.is_unspecified:
         raise Refused(f"{ip} is a link-local, metadata or reserved address")
     if deny_private and (ip.is_loopback or ip.is_private):

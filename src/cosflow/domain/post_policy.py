@@ -5,15 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cosflow.errors import AccessDenied, InvalidPolicyDocument
 
-#: Form fields that are not subject to policy conditions.
-_EXEMPT = {"policy", "q-signature", "file", "x-cos-security-token"}
+#: Form fields that need no policy condition (the signature parts and the file itself).
+_EXEMPT = {"policy", "q-signature", "file", "x-cos-security-token", "q-key-time", "q-sign-time"}
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,28 @@ def _check_one(condition: Any, fields: Mapping[str, str], size: int) -> None:
         raise InvalidPolicyDocument(f"unsupported policy operator {op!r}")
 
 
-def check(policy: Policy, fields: Mapping[str, str], size: int, now: datetime) -> None:
-    """Raise unless every condition holds. ``fields`` are lower-cased form fields plus ``bucket``."""
+def _covered(policy: Policy) -> set[str]:
+    names: set[str] = set()
+    for condition in policy.conditions:
+        if isinstance(condition, dict):
+            names |= {str(k).lstrip("$").lower() for k in condition}
+        elif (
+            isinstance(condition, list) and len(condition) == 3 and str(condition[0]).lower() != "content-length-range"
+        ):
+            names.add(str(condition[1]).lstrip("$").lower())
+    return names
+
+
+def check(policy: Policy, fields: Mapping[str, str], size: int, now: datetime, sent: Iterable[str] = ()) -> None:
+    """Raise unless every condition holds and every field ``sent`` in the form is covered by one
+    (as S3 requires: otherwise a signed policy would accept any redirect, type or metadata).
+    ``fields`` are lower-cased form fields plus ``bucket``."""
     if now >= policy.expiration:
         raise AccessDenied("the policy has expired")
     for condition in policy.conditions:
         _check_one(condition, fields, size)
-
-
-def exempt(name: str) -> bool:
-    return name.lower() in _EXEMPT
+    covered = _covered(policy)
+    for name in sent:
+        lowered = name.lower()
+        if lowered not in _EXEMPT and not lowered.startswith("x-ignore-") and lowered not in covered:
+            raise AccessDenied(f"the form field {name!r} is not covered by a policy condition")

@@ -24,3 +24,12 @@ def collect(engine: Engine, store: BlobStore) -> int:
         object_rows.forget_garbage(conn, blob_ids)
     log.debug("collected blobs", extra={"action": "gc", "count": len(blob_ids)})
     return len(blob_ids)
+
+
+def collect_after_commit(engine: Engine, store: BlobStore) -> None:
+    """Collect, but never fail the operation whose commit orphaned the blobs: its new data is
+    already durable, and anything left on the list is collected later (next commit, next start)."""
+    try:
+        collect(engine, store)
+    except Exception:
+        log.warning("could not collect replaced blobs now; they stay listed for later", exc_info=True)

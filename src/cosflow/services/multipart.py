@@ -97,7 +97,7 @@ class MultipartService:
             with self._engine.begin() as conn:
                 self._upload(conn, bucket, key, upload_id)
                 upload_rows.put_part(conn, upload_id, part)
-            garbage.collect(self._engine, self._store)
+            garbage.collect_after_commit(self._engine, self._store)
 
         try:
             await to_thread.run_sync(run)
@@ -168,7 +168,7 @@ class MultipartService:
                 # The chosen parts now belong to the object; parts not named become garbage.
                 upload_rows.remove(conn, upload_id, keep_blobs=frozenset(p.blob_id for p in chosen))
                 started = self._hook.on_object_written(conn, obj)
-            garbage.collect(self._engine, self._store)
+            garbage.collect_after_commit(self._engine, self._store)
             return started
 
         try:
@@ -185,6 +185,6 @@ class MultipartService:
             with self._engine.begin() as conn:
                 self._upload(conn, bucket, key, upload_id)
                 upload_rows.remove(conn, upload_id)
-            garbage.collect(self._engine, self._store)
+            garbage.collect_after_commit(self._engine, self._store)
 
         await to_thread.run_sync(run)

@@ -63,7 +63,7 @@ class ObjectService:
         def run() -> T:
             with self._engine.begin() as conn:
                 result = fn(conn)
-            garbage.collect(self._engine, self._store)
+            garbage.collect_after_commit(self._engine, self._store)
             return result
 
         return await to_thread.run_sync(run)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 
 class ChainedReader(io.RawIOBase):
+    """Every part is opened up front: like an open plain file, the reader keeps working when the
+    object is overwritten or deleted meanwhile (its parts unlinked) until it is closed."""
+
     def __init__(self, paths: Sequence[Path], sizes: Sequence[int]) -> None:
         self._paths = list(paths)
-        self._starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        self._starts = list(itertools.accumulate(sizes, initial=0))[:-1]
         self._size = sum(sizes)
         self._pos = 0
-        self._index = -1
-        self._fd: int | None = None
+        self._fds: list[int] = []
+        try:
+            for path in self._paths:
+                self._fds.append(os.open(path, os.O_RDONLY))
+        except OSError:
+            self.close()
+            raise
 
     def readable(self) -> bool:
         return True
@@ -31,20 +41,11 @@ class ChainedReader(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
-    def _open_part(self, index: int) -> int:
-        if index != self._index:
-            if self._fd is not None:
-                os.close(self._fd)
-            self._fd, self._index = os.open(self._paths[index], os.O_RDONLY), index
-        assert self._fd is not None
-        return self._fd
-
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         if self._pos >= self._size or not len(buffer):
             return 0
-        index = max(i for i, start in enumerate(self._starts) if start <= self._pos)
-        fd = self._open_part(index)
-        data = os.pread(fd, len(buffer), self._pos - self._starts[index])
+        index = bisect.bisect_right(self._starts, self._pos) - 1
+        data = os.pread(self._fds[index], len(buffer), self._pos - self._starts[index])
         if not data:
             raise OSError(f"{self._paths[index]} is shorter than recorded")
         memoryview(buffer)[: len(data)] = data
@@ -52,7 +53,6 @@ class ChainedReader(io.RawIOBase):
         return len(data)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        while self._fds:
+            os.close(self._fds.pop())
         super().close()
