@@ -97,8 +97,61 @@ def test_bad_forms_are_refused_and_store_nothing(
 
 
 def test_content_length_range_and_expired_policy(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
-    too_big = _form(bucket, [["content-length-range", 0, 4]]) | {"key": "big"}
-    assert "AccessDenied" in _post(server, bucket, too_big, b"12345").text
-    expired = _form(bucket, [], ttl=-5) | {"key": "late"}
+    too_big = _form(bucket, [["content-length-range", 0, 4], {"key": "big"}]) | {"key": "big"}
+    assert "<Code>EntityTooLarge</Code>" in _post(server, bucket, too_big, b"12345").text
+    too_small = _form(bucket, [["content-length-range", 10, 40], {"key": "small"}]) | {"key": "small"}
+    assert "<Code>EntityTooSmall</Code>" in _post(server, bucket, too_small, b"12345").text
+    expired = _form(bucket, [{"key": "late"}], ttl=-5) | {"key": "late"}
     assert "AccessDenied" in _post(server, bucket, expired, b"1").text
+    assert not client.list_objects(Bucket=bucket).get("Contents")
+
+
+def test_unauthorised_form_is_refused_before_its_file_is_read(server: ServerProcess, bucket: str) -> None:
+    """The policy is checked before the file part is read: the server answers 403 while the
+    client is still sending a (promised) 100 MB file, and stores nothing of it."""
+    import socket
+
+    host = f"{bucket}.cos.{REGION}.myqcloud.com"
+    boundary = "----cosflowboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nbig.bin\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="policy"\r\n\r\nbm90IGEgcG9saWN5\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    promised = len(head) + 100 * 1024 * 1024
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {promised}\r\n\r\n".encode()
+            + head
+            + b"x" * 65536
+        )
+        reply = ""
+        while "</Error>" not in reply:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk.decode("latin-1")
+    assert reply.startswith("HTTP/1.1 403") and "<Code>InvalidAccessKeyId</Code>" in reply
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nthis is not a part header\r\n\r\n--xyz--"),
+        (
+            "multipart/form-data; boundary=xyz",
+            b'--xyz\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--xyz--',
+        ),
+        ("text/plain", b"key=value"),
+    ],
+    ids=["bad-part", "no-file", "not-multipart"],
+)
+def test_malformed_forms_are_400(
+    server: ServerProcess, client: CosS3Client, bucket: str, content_type: str, body: bytes
+) -> None:
+    host = f"{bucket}.cos.{REGION}.myqcloud.com"
+    resp = httpx.post(f"{server.endpoint}/", content=body, headers={"Host": host, "Content-Type": content_type})
+    assert resp.status_code == 400 and "<Code>InvalidArgument</Code>" in resp.text, resp.text
     assert not client.list_objects(Bucket=bucket).get("Contents")

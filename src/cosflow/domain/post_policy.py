@@ -40,7 +40,7 @@ def _field(fields: Mapping[str, str], name: str) -> str:
     return fields.get(name.lstrip("$").lower(), "")
 
 
-def _check_one(condition: Any, fields: Mapping[str, str], size: int) -> None:
+def _check_one(condition: Any, fields: Mapping[str, str], size: int | None) -> None:
     if isinstance(condition, dict):
         for name, expected in condition.items():
             if _field(fields, name) != str(expected):
@@ -51,7 +51,7 @@ def _check_one(condition: Any, fields: Mapping[str, str], size: int) -> None:
     op, name, value = (str(condition[0]).lower(), condition[1], condition[2])
     if op == "content-length-range":
         low, high = int(name), int(value)
-        if not low <= size <= high:
+        if size is not None and not low <= size <= high:
             raise AccessDenied(f"policy condition failed: content length {size} outside [{low}, {high}]")
     elif op == "eq":
         if _field(fields, str(name)) != str(value):
@@ -75,10 +75,22 @@ def _covered(policy: Policy) -> set[str]:
     return names
 
 
-def check(policy: Policy, fields: Mapping[str, str], size: int, now: datetime, sent: Iterable[str] = ()) -> None:
+def length_range(policy: Policy) -> tuple[int, int] | None:
+    """The ``content-length-range`` the policy allows, if it sets one."""
+    for condition in policy.conditions:
+        if isinstance(condition, list) and len(condition) == 3 and str(condition[0]).lower() == "content-length-range":
+            try:
+                return int(condition[1]), int(condition[2])
+            except (TypeError, ValueError) as exc:
+                raise InvalidPolicyDocument("content-length-range needs two integers") from exc
+    return None
+
+
+def check(policy: Policy, fields: Mapping[str, str], size: int | None, now: datetime, sent: Iterable[str] = ()) -> None:
     """Raise unless every condition holds and every field ``sent`` in the form is covered by one
     (as S3 requires: otherwise a signed policy would accept any redirect, type or metadata).
-    ``fields`` are lower-cased form fields plus ``bucket``."""
+    ``fields`` are lower-cased form fields plus ``bucket``; ``size=None`` skips the length range
+    (checked while the file streams, see :func:`length_range`)."""
     if now >= policy.expiration:
         raise AccessDenied("the policy has expired")
     for condition in policy.conditions:

@@ -17,7 +17,7 @@ from cosflow.domain.listing import Page, build_page
 from cosflow.domain.names import validate_key
 from cosflow.domain.ranges import ByteRange
 from cosflow.domain.records import ObjectAttrs, StoredObject
-from cosflow.errors import NoSuchBucket, NoSuchKey, StorageError
+from cosflow.errors import EntityTooSmall, NoSuchBucket, NoSuchKey, StorageError
 from cosflow.services import garbage, transfer
 from cosflow.settings import Settings
 from cosflow.storage.base import BlobInfo, BlobStore
@@ -112,17 +112,23 @@ class ObjectService:
         content_length: int | None,
         content_md5: str | None,
         trigger: bool = True,
+        size_range: tuple[int, int] | None = None,
     ) -> StoredObject:
-        """Store an object. ``trigger=False`` for workflow outputs: they never start workflows."""
+        """Store an object. ``trigger=False`` for workflow outputs: they never start workflows.
+        ``size_range`` (a form policy's content-length-range) is enforced while the body streams."""
         validate_key(key)
         await self._read(lambda conn: self._require_bucket(conn, bucket))
+        low, high = size_range or (0, self._settings.max_object_bytes)
         info = await transfer.receive(
             self._store,
             body,
-            max_bytes=self._settings.max_object_bytes,
+            max_bytes=min(high, self._settings.max_object_bytes),
             content_length=content_length,
             content_md5=content_md5,
         )
+        if info.size < low:
+            await to_thread.run_sync(self._store.delete, info.blob_id)
+            raise EntityTooSmall(f"the body is {info.size} bytes; the policy needs at least {low}")
         obj = await self.commit_blob(bucket, key, info, info.md5_hex, attrs, trigger=trigger)
         log.info("object stored", extra={"action": "put_object", "bucket": bucket, "size": obj.size})
         return obj
