@@ -197,3 +197,15 @@ def test_the_connecting_resolver_refuses_rebound_answers() -> None:
         asyncio.run(resolver.resolve("hooks.example.test", 80))
     ok = GuardedResolver(deny_private=False)
     assert asyncio.run(ok.resolve("127.0.0.1", 80))[0]["host"] == "127.0.0.1"
+
+
+def test_listener_refuses_entity_tricks_in_posted_xml() -> None:
+    """Anyone can post to the listener's port: a billion-laughs body must not expand."""
+    from defusedxml import DefusedXmlException
+
+    from cosflow.listener import decode
+
+    body = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><Response><EventName>&a;</EventName></Response>'
+    with pytest.raises(DefusedXmlException):
+        decode(body)
+    assert decode(b"<Response><EventName>WorkflowStart</EventName></Response>") == {"EventName": "WorkflowStart"}

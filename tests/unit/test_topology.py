@@ -543,3 +543,20 @@ def test_default_patterns() -> None:
     context = NameContext("car.mp4", "i1", "j1")
     assert render(DEFAULT_PATTERN, context, "mp4") == "car_j1.mp4"
     assert render(DEFAULT_MULTI_PATTERN, CONTEXT, "jpg", number=4) == f"in/dir/car.final_{CONTEXT.job_id}_4.jpg"
+
+
+@pytest.mark.parametrize("pattern", ["out/${Md5}.${Ext}", "out/${InputName}-${Bogus}.${Ext}"])
+def test_unknown_output_variables_are_refused_at_creation(pattern: str) -> None:
+    message = refused(
+        {"Start": "Transcode_1", "Transcode_1": "End"},
+        {"Start": START, "Transcode_1": task("Transcode", op("tTRANS", pattern))},
+    )
+    assert "Transcode_1" in message and "unknown variable" in message
+
+
+def test_known_output_variables_in_any_case_are_accepted() -> None:
+    pattern = "${InputPath}/${inputname}-${RUNID}-${jobid}-${InputNameAndExt}.${ext}"
+    check(
+        {"Start": "Transcode_1", "Transcode_1": "End"},
+        {"Start": START, "Transcode_1": task("Transcode", op("tTRANS", pattern))},
+    )

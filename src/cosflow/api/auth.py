@@ -5,7 +5,6 @@ or as one ``sign=`` parameter (the Go SDK's merged form). Spec §2.2.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -14,16 +13,6 @@ from starlette.requests import Request
 from cosflow.domain import qsign
 from cosflow.errors import AccessDenied, InvalidAccessKeyId, RequestExpired, SignatureDoesNotMatch
 from cosflow.settings import Settings
-
-_QUERY_AUTH = {
-    "q-sign-algorithm",
-    "q-ak",
-    "q-sign-time",
-    "q-key-time",
-    "q-header-list",
-    "q-url-param-list",
-    "q-signature",
-}
 
 
 @dataclass(frozen=True)
@@ -115,7 +104,3 @@ def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, 
         f"check the SecretKey and the signed method, path, headers ({';'.join(auth.header_list)}) "
         f"and parameters ({';'.join(auth.param_list)})"
     )
-
-
-def query_without_auth(query: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in query.items() if k.lower() not in _QUERY_AUTH and k.lower() != "sign"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from cosflow.db.tables import queues, tasks
+from cosflow.db.tables import queues
 from cosflow.domain.ci import Queue
 
 
@@ -68,12 +68,3 @@ def get_queue(conn: Connection, queue_id: str) -> Queue | None:
 
 def all_queues(conn: Connection) -> list[Queue]:
     return [_queue(r) for r in conn.execute(select(queues))]
-
-
-def waiting_count(conn: Connection, queue_id: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(tasks)
-        .where(tasks.c.queue_id == queue_id, tasks.c.state.in_(("Submitted", "Pause")))
-    )
-    return int(conn.execute(query).scalar_one())

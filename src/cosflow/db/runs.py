@@ -121,6 +121,19 @@ def submitted(conn: Connection, queue_id: str, limit: int) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
+def start_tasks(conn: Connection, job_ids: Sequence[str], now: datetime) -> list[str]:
+    """Submitted -> Running, counting the attempt; keeps the first StartTime of a re-run task."""
+    if not job_ids:
+        return []
+    query = (
+        update(tasks)
+        .where(tasks.c.job_id.in_(list(job_ids)), tasks.c.state == "Submitted")
+        .values(state="Running", attempts=tasks.c.attempts + 1, started_at=func.coalesce(tasks.c.started_at, now))
+    )
+    conn.execute(query)
+    return list(job_ids)  # the write lock is held: nobody else moved them since they were read
+
+
 def move_queue_tasks(conn: Connection, queue_id: str, from_state: str, to_state: str) -> int:
     query = update(tasks).where(tasks.c.queue_id == queue_id, tasks.c.state == from_state).values(state=to_state)
     return conn.execute(query).rowcount
@@ -132,10 +145,6 @@ def requeue_running(conn: Connection) -> list[str]:
     if stale:
         conn.execute(update(tasks).where(tasks.c.job_id.in_(stale)).values(state="Submitted", progress=0))
     return stale
-
-
-def unfinished_runs(conn: Connection) -> list[str]:
-    return list(conn.execute(select(runs.c.run_id).where(runs.c.state == "Running")).scalars())
 
 
 def list_runs(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from cosflow.domain.extfilter import ExtFilter, parse_ext_filter
 from cosflow.domain.notify import NotifyConfig, parse_notify
+from cosflow.domain.outputs import unknown_variables
 from cosflow.errors import InvalidArgument
 
 END = "End"
@@ -257,12 +258,21 @@ def validate(
     topo.start_input()  # NotifyConfig and ExtFilter values
     _check_types(topo, has_processor)
     for node in topo.task_nodes():
+        _check_output_names(node)
         template = _check_template(node, template_of)
         if product_count(node, template) > 1 and not _NUMBER.search(node.output_pattern):
             raise InvalidArgument(
                 f"node {node.key}: this {node.type} produces several objects, so Output/Object must "
                 f"contain ${{Number}} (got {node.output_pattern!r})"
             )
+
+
+def _check_output_names(node: Node) -> None:
+    for field_name in ("Output/Object", "Output/SpriteObject"):
+        pattern = (node.operation.findtext(field_name) or "") if node.operation is not None else ""
+        unknown = unknown_variables(pattern)
+        if unknown:
+            raise InvalidArgument(f"node {node.key}: {field_name} uses unknown variable {unknown[0]} (spec §5.5)")
 
 
 def _check_template(node: Node, template_of: Callable[[str], Template | None]) -> Template | None:

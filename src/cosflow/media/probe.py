@@ -19,7 +19,6 @@ class VideoInfo:
     fps: float
     pix_fmt: str
     bitrate: int
-    rotation: int = 0
 
 
 @dataclass(frozen=True)

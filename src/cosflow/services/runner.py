@@ -209,10 +209,7 @@ class Runner:
         for companion in product.companions:
             await self._put(bucket, f"{directory}/{renames[companion.name]}".lstrip("/"), companion)
         if product.ext in _TEXT_EXTS:
-            text = product.path.read_text()
-            for old, new in renames.items():
-                text = text.replace(old, new)
-            product.path.write_text(text)
+            await to_thread.run_sync(_rewrite, product.path, renames)
 
     async def _store(self, context: TaskContext, products: list[Product]) -> dict[str, Any]:
         result: dict[str, list[dict[str, str]]] = {"objects": [], "sprites": []}
@@ -236,3 +233,11 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         handle.close()
+
+
+def _rewrite(path: Path, renames: dict[str, str]) -> None:
+    """Point a playlist at its companions' stored names."""
+    text = path.read_text()
+    for old, new in renames.items():
+        text = text.replace(old, new)
+    path.write_text(text)

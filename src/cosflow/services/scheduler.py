@@ -146,19 +146,7 @@ class Scheduler:
                 room = min(queue.max_concurrent - running.get(queue.queue_id, 0), limit - len(claimed))
                 if queue.state != QueueState.ACTIVE or room <= 0:
                     continue
-                for job_id in run_rows.submitted(conn, queue.queue_id, room):
-                    task = run_rows.get_task(conn, job_id)
-                    assert task is not None
-                    started = task.started_at or times.now()
-                    if run_rows.set_task(
-                        conn,
-                        job_id,
-                        [TaskState.SUBMITTED],
-                        state=TaskState.RUNNING,
-                        started_at=started,
-                        attempts=task.attempts + 1,
-                    ):
-                        claimed.append(job_id)
+                claimed += run_rows.start_tasks(conn, run_rows.submitted(conn, queue.queue_id, room), times.now())
         return claimed
 
     async def claim(self, limit: int) -> list[str]:

@@ -45,11 +45,6 @@ class TemplateService:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def get_sync(self, bucket: str, template_id: str) -> Template | None:
-        with self._engine.connect() as conn:
-            found = template_rows.get_template(conn, bucket, template_id)
-        return None if found is None else found[0]
-
     async def get(self, bucket: str, template_id: str) -> Stored:
         def run() -> Stored:
             with self._engine.connect() as conn:
