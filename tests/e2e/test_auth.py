@@ -12,6 +12,7 @@ from qcloud_cos.cos_exception import CosServiceError
 
 from tests.conftest import make_client
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY, ServerProcess
+from tests.support.signing import error_code
 
 
 def _host(bucket: str) -> str:
@@ -29,11 +30,6 @@ def _send(server: ServerProcess, url: str, method: str = "GET", **kwargs: object
     headers = {"Host": parts.netloc, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
     local = f"{server.endpoint}{parts.path}" + (f"?{parts.query}" if parts.query else "")
     return httpx.request(method, local, headers=headers, **kwargs)  # type: ignore[arg-type]
-
-
-def _code(resp: httpx.Response) -> str:
-    text = resp.text
-    return text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text else ""
 
 
 def test_unknown_secret_id(server: ServerProcess, bucket: str) -> None:
@@ -56,7 +52,7 @@ def test_expired_signature(server: ServerProcess, client: CosS3Client, bucket: s
     client.put_object(Bucket=bucket, Key="e", Body=b"e")
     auth = client.get_auth(Method="GET", Bucket=bucket, Key="e", Expired=-1, Headers={"Host": _host(bucket)})
     resp = httpx.get(f"{server.endpoint}/e", headers={"Host": _host(bucket), "Authorization": auth})
-    assert (resp.status_code, _code(resp)) == (403, "AccessDenied")
+    assert (resp.status_code, error_code(resp)) == (403, "AccessDenied")
     assert "expired" in resp.text
 
 
@@ -66,7 +62,7 @@ def test_presigned_url_expires(server: ServerProcess, client: CosS3Client, bucke
     assert _send(server, url).content == b"soon"
     time.sleep(2.1)
     late = _send(server, url)
-    assert (late.status_code, _code(late)) == (403, "AccessDenied")
+    assert (late.status_code, error_code(late)) == (403, "AccessDenied")
 
 
 def test_no_credentials_on_private_bucket(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
@@ -76,7 +72,7 @@ def test_no_credentials_on_private_bucket(server: ServerProcess, client: CosS3Cl
         assert resp.status_code == 403, method
         assert resp.headers["x-cos-request-id"]
     listing = httpx.get(f"{server.endpoint}/", headers={"Host": _host(bucket)})
-    assert (listing.status_code, _code(listing)) == (403, "AccessDenied")
+    assert (listing.status_code, error_code(listing)) == (403, "AccessDenied")
     assert client.get_object(Bucket=bucket, Key="p")["Body"].get_raw_stream().read() == b"p"
 
 
@@ -89,10 +85,10 @@ def test_tampered_signed_header_is_rejected_and_stores_nothing(
     assert ok.status_code == 200
     tampered = {**headers, "x-cos-meta-owner": "mallory", "Authorization": auth}
     resp = httpx.put(f"{server.endpoint}/t", content=b"tampered", headers=tampered)
-    assert (resp.status_code, _code(resp)) == (403, "SignatureDoesNotMatch")
+    assert (resp.status_code, error_code(resp)) == (403, "SignatureDoesNotMatch")
     missing = {k: v for k, v in tampered.items() if k != "x-cos-meta-owner"}
     resp = httpx.put(f"{server.endpoint}/t", content=b"tampered", headers=missing)
-    assert _code(resp) == "SignatureDoesNotMatch" and "x-cos-meta-owner" in resp.text
+    assert error_code(resp) == "SignatureDoesNotMatch" and "x-cos-meta-owner" in resp.text
     got = client.get_object(Bucket=bucket, Key="t")
     assert got["Body"].get_raw_stream().read() == b"signed" and got["x-cos-meta-owner"] == "alice"
 
@@ -102,9 +98,9 @@ def test_signature_covers_path_and_method(server: ServerProcess, client: CosS3Cl
     client.put_object(Bucket=bucket, Key="b", Body=b"b")
     auth = client.get_auth(Method="GET", Bucket=bucket, Key="a", Headers={"Host": _host(bucket)})
     other_key = httpx.get(f"{server.endpoint}/b", headers={"Host": _host(bucket), "Authorization": auth})
-    assert _code(other_key) == "SignatureDoesNotMatch"
+    assert error_code(other_key) == "SignatureDoesNotMatch"
     other_method = httpx.delete(f"{server.endpoint}/a", headers={"Host": _host(bucket), "Authorization": auth})
-    assert _code(other_method) == "SignatureDoesNotMatch"
+    assert error_code(other_method) == "SignatureDoesNotMatch"
     assert client.get_object(Bucket=bucket, Key="a")["Body"].get_raw_stream().read() == b"a"
 
 
@@ -122,7 +118,7 @@ def test_presigned_get_and_put_with_plain_http(server: ServerProcess, client: Co
     )
     assert _send(server, with_param).headers["Content-Type"] == "text/csv"
     tampered = _send(server, with_param.replace("text%2Fcsv", "text%2Fhtml"))
-    assert _code(tampered) == "SignatureDoesNotMatch"
+    assert error_code(tampered) == "SignatureDoesNotMatch"
     assert _send(server, get_url + "&extra=1").status_code == 200
     # Go SDK form: the whole authorization in one `sign` parameter.
     auth = client.get_auth(Method="GET", Bucket=bucket, Key=key, Headers={"Host": _host(bucket)})
@@ -145,7 +141,7 @@ def test_path_style_request_signed_over_bucket_and_key(server: ServerProcess, cl
     assert httpx.get(f"{server.endpoint}/{bucket}/ps.txt", headers={"Authorization": auth}).content == b"path style"
     bare = client.get_auth(Method="GET", Bucket=bucket, Key="ps.txt", Headers={"Host": host})
     refused = httpx.get(f"{server.endpoint}/{bucket}/ps.txt", headers={"Authorization": bare})
-    assert _code(refused) == "SignatureDoesNotMatch"
+    assert error_code(refused) == "SignatureDoesNotMatch"
 
 
 def test_unsigned_x_cos_headers_are_refused(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
@@ -154,7 +150,7 @@ def test_unsigned_x_cos_headers_are_refused(server: ServerProcess, client: CosS3
     url = _domain_client().get_presigned_url(Bucket=bucket, Key="drop.txt", Method="PUT", Expired=300)
     copy_source = f"{bucket}.cos.{REGION}.myqcloud.com/private.txt"
     resp = _send(server, url, "PUT", content=b"", headers={"x-cos-copy-source": copy_source})
-    assert _code(resp) == "SignatureDoesNotMatch" and "x-cos-copy-source" in resp.text
+    assert error_code(resp) == "SignatureDoesNotMatch" and "x-cos-copy-source" in resp.text
     with pytest.raises(CosServiceError):
         client.head_object(Bucket=bucket, Key="drop.txt")
 

@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-import httpx
 import pytest
 from qcloud_cos import CosS3Client
 
-from tests.support.server import REGION, ServerProcess
+from tests.support.server import ServerProcess
+from tests.support.signing import billion_laughs, error_code, signed
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<Delete><Object><Key>&lol9;</Key></Object></Delete>"""
+BILLION_LAUGHS = billion_laughs("<Delete><Object><Key>&lol9;</Key></Object></Delete>")
 
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <Delete><Object><Key>&xxe;</Key></Object></Delete>"""
-
-
-def _signed(
-    client: CosS3Client, server: ServerProcess, bucket: str, method: str, key: str, params: dict[str, str], body: bytes
-) -> httpx.Response:
-    host = f"{bucket}.cos.{REGION}.myqcloud.com"
-    headers = {"Host": host, "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
-    auth = client.get_auth(Method=method, Bucket=bucket, Key=key, Params=params, Headers=headers)
-    path = "/" + key.lstrip("/")
-    return httpx.request(
-        method, server.endpoint + path, params=params, content=body, headers={**headers, "Authorization": auth}
-    )
-
-
-def _code(resp: httpx.Response) -> str:
-    return resp.text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in resp.text else ""
 
 
 @pytest.mark.parametrize(
@@ -63,8 +32,8 @@ def _code(resp: httpx.Response) -> str:
 def test_hostile_delete_bodies(client: CosS3Client, server: ServerProcess, bucket: str, body: bytes, code: str) -> None:
     client.put_object(Bucket=bucket, Key="a", Body=b"still here")
     client.put_object(Bucket=bucket, Key="k", Body=b"still here")
-    resp = _signed(client, server, bucket, "POST", "/", {"delete": ""}, body)
-    assert resp.status_code == 400 and _code(resp) == code, resp.text
+    resp = signed(client, server, bucket, "POST", "/", {"delete": ""}, body)
+    assert resp.status_code == 400 and error_code(resp) == code, resp.text
     for part in ("<Message>", "<Resource>", "<RequestId>"):
         assert part in resp.text
     assert b"root:" not in resp.content
@@ -77,8 +46,8 @@ def test_hostile_complete_multipart_body(client: CosS3Client, server: ServerProc
     upload_id = client.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
     client.upload_part(Bucket=bucket, Key="mp", Body=b"part", PartNumber=1, UploadId=upload_id)
     for body in (BILLION_LAUGHS, EXTERNAL_ENTITY, b"<CompleteMultipartUpload><Part><PartNumber>x"):
-        resp = _signed(client, server, bucket, "POST", "mp", {"uploadId": upload_id}, body)
-        assert _code(resp) == "MalformedXML"
+        resp = signed(client, server, bucket, "POST", "mp", {"uploadId": upload_id}, body)
+        assert error_code(resp) == "MalformedXML"
     assert len(client.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id)["Part"]) == 1
 
 
@@ -86,13 +55,13 @@ def test_unsupported_subresource_is_not_mistaken_for_data(
     client: CosS3Client, server: ServerProcess, bucket: str
 ) -> None:
     client.put_object(Bucket=bucket, Key="obj", Body=b"data")
-    resp = _signed(client, server, bucket, "GET", "obj", {"tagging": ""}, b"")
-    assert (resp.status_code, _code(resp)) == (501, "NotImplemented")
+    resp = signed(client, server, bucket, "GET", "obj", {"tagging": ""}, b"")
+    assert (resp.status_code, error_code(resp)) == (501, "NotImplemented")
 
 
 def test_server_survives_and_still_serves(client: CosS3Client, server: ServerProcess, bucket: str) -> None:
     for _ in range(3):
-        _signed(client, server, bucket, "POST", "/", {"delete": ""}, BILLION_LAUGHS)
+        signed(client, server, bucket, "POST", "/", {"delete": ""}, BILLION_LAUGHS)
     client.put_object(Bucket=bucket, Key="after", Body=b"fine")
     assert client.get_object(Bucket=bucket, Key="after")["Body"].get_raw_stream().read() == b"fine"
     assert server.rss_bytes() < 300 * 1024 * 1024

@@ -6,23 +6,9 @@ import httpx
 from qcloud_cos import CosS3Client
 
 from tests.support.server import REGION, ServerProcess
+from tests.support.signing import signed
 
 HEX = "0123456789abcdef" * 2
-
-
-def _signed(
-    client: CosS3Client,
-    server: ServerProcess,
-    bucket: str,
-    method: str,
-    path: str,
-    params: dict[str, str] | None = None,
-    svc: str = "cos",
-) -> httpx.Response:
-    host = f"{bucket}.{svc}.{REGION}.myqcloud.com"
-    params = params or {}
-    auth = client.get_auth(Method=method, Bucket=bucket, Key=path, Params=params, Headers={"Host": host})
-    return httpx.request(method, server.endpoint + path, params=params, headers={"Host": host, "Authorization": auth})
 
 
 def test_objects_named_like_ci_paths_stay_objects(client: CosS3Client, bucket: str) -> None:
@@ -45,7 +31,7 @@ def test_ci_shaped_requests_on_the_object_host_reach_ci(
         ("POST", "/triggerworkflow", {"workflowId": f"w{HEX}", "object": "a.mp4"}),
     ]
     for method, path, params in cases:
-        resp = _signed(client, server, bucket, method, path, params)
+        resp = signed(client, server, bucket, method, path, params)
         assert "x-ci-request-id" in resp.headers, (method, path)
         assert resp.headers["Server"] == "tencent-ci"
         assert "<RequestId>" in resp.text  # a CI response or a CI error, never object data
@@ -54,7 +40,7 @@ def test_ci_shaped_requests_on_the_object_host_reach_ci(
 
 
 def test_ci_host_is_always_ci(client: CosS3Client, server: ServerProcess, bucket: str) -> None:
-    resp = _signed(client, server, bucket, "GET", "/a.mp4", svc="ci")
+    resp = signed(client, server, bucket, "GET", "/a.mp4", svc="ci")
     assert "x-ci-request-id" in resp.headers and resp.status_code == 400
     anonymous = httpx.post(f"{server.endpoint}/workflow", headers={"Host": f"{bucket}.ci.{REGION}.myqcloud.com"})
     assert anonymous.status_code == 403 and "x-ci-request-id" in anonymous.headers

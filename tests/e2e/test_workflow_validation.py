@@ -3,8 +3,6 @@ nothing is created (spec §5, §6.2). Shapes a dict cannot express are sent as s
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -13,23 +11,12 @@ import pytest
 from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
-from tests.support.server import REGION, ServerProcess
+from tests.support.server import ServerProcess
+from tests.support.signing import billion_laughs, error_code, error_field, signed
 from tests.support.templates import picprocess_template, snapshot_template, transcode_template
 from tests.support.workflows import node, workflow_body
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<Request><MediaWorkflow><Name>&lol9;</Name></MediaWorkflow></Request>"""
+BILLION_LAUGHS = billion_laughs("<Request><MediaWorkflow><Name>&lol9;</Name></MediaWorkflow></Request>")
 
 Templates = dict[str, str]
 Case = Callable[[Templates], dict[str, Any]]
@@ -251,19 +238,11 @@ def test_smartcover_may_feed_picprocess(ci: CosS3Client, media_bucket: str, temp
 
 
 def post_workflow(ci: CosS3Client, server: ServerProcess, bucket: str, body: bytes) -> httpx.Response:
-    host = f"{bucket}.cos.{REGION}.myqcloud.com"
-    headers = {"Host": host, "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
-    auth = ci.get_auth(Method="POST", Bucket=bucket, Key="/workflow", Params={}, Headers=headers)
-    return httpx.post(server.endpoint + "/workflow", content=body, headers={**headers, "Authorization": auth})
+    return signed(ci, server, bucket, "POST", "/workflow", body=body)
 
 
 def code_and_message(resp: httpx.Response) -> tuple[str, str]:
-    text = resp.text
-
-    def field(name: str) -> str:
-        return text.split(f"<{name}>", 1)[1].split(f"</{name}>", 1)[0] if f"<{name}>" in text else ""
-
-    return field("Code"), field("Message")
+    return error_code(resp), error_field(resp, "Message")
 
 
 def raw_body(dependencies: str, nodes: str) -> bytes:
