@@ -27,6 +27,7 @@ from cosflow.services.templates import TemplateService, seed_presets
 from cosflow.services.workflows import WorkflowService
 from cosflow.settings import Settings
 from cosflow.storage.base import BlobStore
+from cosflow.storage.dirlock import DataDirLock
 from cosflow.storage.filesystem import FileBlobStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Services:
     runner: Runner
     wakeup: Wakeup
     callbacks: CallbackService
+    lock: DataDirLock | None = None
     background: list[InProcessExecutor | Dispatcher | CallbackDispatcher] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -64,11 +66,25 @@ class Services:
         for part in reversed(self.background):
             await part.stop()
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def build_services(settings: Settings, registry: Registry | None = None, store: BlobStore | None = None) -> Services:
-    """Open the database (migrating it), the blob store, and the services over them."""
+    """Lock the data directory, open the database (migrating it), the blob store, the services."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire()
+    try:
+        services = _build(settings, registry, store)
+    except BaseException:
+        lock.release()
+        raise
+    services.lock = lock
+    return services
+
+
+def _build(settings: Settings, registry: Registry | None, store: BlobStore | None) -> Services:
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
     store = store or FileBlobStore(settings.data_dir / "storage")

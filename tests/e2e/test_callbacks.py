@@ -268,8 +268,11 @@ def test_many_runs_every_callback_in_order(cb: CosS3Client, bucket: str, receive
         assert wait_run(cb, bucket, run_id)["State"] == "Success"
 
 
-def test_kill_9_with_callbacks_pending_delivers_after_restart(tmp_path: Any) -> None:
-    receiver = Receiver(status=503).start()  # refuses everything until the restart
+def test_kill_9_with_callbacks_in_flight_delivers_at_once_after_restart(tmp_path: Any) -> None:
+    # The receiver holds every first attempt open, so each run's head callback is leased when the
+    # server dies. The lease (connect + total timeout + margin = 50 s) outlasts the 30 s wait below:
+    # only releasing a dead predecessor's leases at start gets all 15 through in time.
+    receiver = Receiver(status=503, delay=120).start()
     env = {"COSFLOW_CALLBACK_RETRY_SCHEDULE": "0,1,1,1,1,1,1,1,1,1"}
     server = ServerProcess(tmp_path / "data", env=env, module="tests.support.testserver").start()
     try:
@@ -281,10 +284,10 @@ def test_kill_9_with_callbacks_pending_delivers_after_restart(tmp_path: Any) -> 
         run_ids = [r["RunId"] for r in runs_of(client, "crashcb-1250000000", workflow_id)]
         for run_id in run_ids:
             wait_run(client, "crashcb-1250000000", run_id)
-        receiver.wait_for(5)  # first attempts made and refused
+        receiver.wait_for(5)  # first attempts made and hanging
         server.kill()
         receiver.received.clear()
-        receiver.status = 200
+        receiver.status, receiver.delay = 200, 0.0
         server = ServerProcess(tmp_path / "data", env=env, module="tests.support.testserver", port=server.port).start()
         got = receiver.wait_for(15, timeout=30)
     finally:

@@ -82,3 +82,27 @@ def test_kill_9_mid_upload_then_restart(tmp_path: Path) -> None:
         assert [c["Key"] for c in client.list_objects(Bucket="crash-1250000000")["Contents"]] == ["kept"]
     finally:
         server.stop()
+
+
+def test_second_server_on_the_same_data_dir_is_refused_and_touches_nothing(tmp_path: Path) -> None:
+    """A second server would sweep the first one's in-flight temp files and requeue its running
+    tasks; it must refuse to start instead, naming the holder."""
+    server = ServerProcess(tmp_path / "data").start()
+    try:
+        client = make_client(server.port)
+        client.create_bucket(Bucket="twice-1250000000")
+        body = os.urandom(4 * 1024 * 1024)
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall(_raw_put_headers("twice-1250000000", "in-flight", len(body)))
+        sock.sendall(body[: len(body) // 2])
+        assert _wait_for(lambda: bool(_tmp_files(server.data_dir)), timeout=10), "upload never reached the disk"
+        with pytest.raises(RuntimeError, match=f"another cosflow server \\(pid {server.proc.pid}\\)"):
+            ServerProcess(tmp_path / "data").start()
+        assert _tmp_files(server.data_dir), "the refused server swept the live upload's temp file"
+        sock.sendall(body[len(body) // 2 :])
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        sock.close()
+        got = client.get_object(Bucket="twice-1250000000", Key="in-flight")["Body"].get_raw_stream().read()
+        assert got == body
+    finally:
+        server.stop()

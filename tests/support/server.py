@@ -77,9 +77,12 @@ class ServerProcess:
                 break
             if time.monotonic() > deadline:
                 break
-        threading.Thread(target=self._drain, daemon=True).start()
+        drainer = threading.Thread(target=self._drain, daemon=True)
+        drainer.start()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                drainer.join(5)
+                self._close()
                 raise RuntimeError("cosflow exited during start:\n" + "".join(self.output))
             try:
                 httpx.get(self.endpoint + "/", timeout=1)

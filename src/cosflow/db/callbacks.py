@@ -58,6 +58,16 @@ def claim_due(conn: Connection, now: datetime, limit: int, lease: timedelta) -> 
     return rows
 
 
+def release_leases(conn: Connection) -> int:
+    """At start: pending callbacks a dead process had leased become claimable now; how many."""
+    result = conn.execute(
+        update(callbacks)
+        .where(callbacks.c.state == "pending", callbacks.c.lease_until.is_not(None))
+        .values(lease_until=None)
+    )
+    return result.rowcount
+
+
 def record(conn: Connection, callback_id: str, attempt: Attempt, **changes: Any) -> None:
     conn.execute(
         insert(callback_attempts).values(
