@@ -41,6 +41,8 @@ CP_RATIO_TARGET = 0.5
 SDK_TIMEOUT_S = 300
 HEADING_PREFIX = "## Object transfer ("
 DEFAULT_OUT = REPO_ROOT / "docs" / "benchmarks.md"
+DEVNULL = Path(os.devnull)
+CP_RUNS = 3
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Measure:
     seconds: float
     nbytes: int
     peak_rss: int | None = None
+    server_cpu: float | None = None  # seconds of CPU (user + system) the server used during it
 
     @property
     def mb_per_s(self) -> float:
@@ -69,6 +72,8 @@ class Report:
     size: int
     measures: list[Measure]
     cp: Measure
+    cp_runs: list[float]
+    md5: Measure
     idle_rss: int
     peak_rss: int
     samples: int
@@ -112,6 +117,14 @@ class RssSampler:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for proc in [self._proc, *self._proc.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total
 
     def take_phase_peak(self) -> int:
         peak, self.phase_peak = self.phase_peak, 0
@@ -221,6 +234,7 @@ def transfer_steps(
         Step("get_object + get_stream_to_file", lambda: get_stream(client, bucket, put_key, stream_dest), stream_dest),
         Step("curl PUT (signed, one stream)", lambda: curl(client, port, bucket, curl_key, "PUT", src)),
         Step("curl GET (one stream)", lambda: curl(client, port, bucket, curl_key, "GET", curl_dest), curl_dest),
+        Step("curl GET to /dev/null (no client disk)", lambda: curl(client, port, bucket, curl_key, "GET", DEVNULL)),
     ]
 
 
@@ -242,8 +256,10 @@ def run_steps(steps: list[Step], sampler: RssSampler, src: Path, console: Consol
     for step in steps:
         console.print(f"  {step.name} ...", end="")
         sampler.take_phase_peak()
+        cpu_before = sampler.cpu_seconds()
         seconds = timed(step.action)
-        measures.append(Measure(step.name, seconds, size, sampler.take_phase_peak()))
+        cpu = sampler.cpu_seconds() - cpu_before
+        measures.append(Measure(step.name, seconds, size, sampler.take_phase_peak(), cpu))
         console.print(f" {seconds:.2f} s", end="")
         if step.verify is not None:
             verify_copy(expected_sha, step.verify, size)
@@ -252,14 +268,32 @@ def run_steps(steps: list[Step], sampler: RssSampler, src: Path, console: Consol
     return measures
 
 
-def time_cp(src: Path, dest: Path) -> Measure:
+def time_cp(src: Path, dest: Path) -> tuple[Measure, list[float]]:
+    """The median of a few ``cp + sync`` runs (this virtual disk varies a lot), and every run."""
+
     def copy() -> None:
         subprocess.run(["cp", str(src), str(dest)], check=True)
         subprocess.run(["sync", str(dest)], check=True)
 
-    seconds = timed(copy)
-    dest.unlink()
-    return Measure("cp + sync (reference)", seconds, src.stat().st_size)
+    runs = []
+    for _ in range(CP_RUNS):
+        runs.append(timed(copy))
+        dest.unlink()
+    median = sorted(runs)[len(runs) // 2]
+    return Measure(f"cp + sync (reference, median of {CP_RUNS})", median, src.stat().st_size), runs
+
+
+def time_md5(src: Path) -> Measure:
+    """md5 of the file from the page cache in this Python: the floor for one PUT stream, whose ETag
+    the server must compute on one core."""
+
+    def digest() -> None:
+        md5 = hashlib.md5()
+        with src.open("rb") as f:
+            while chunk := f.read(FILE_CHUNK):
+                md5.update(chunk)
+
+    return Measure("md5 of the file, one core (floor for a single PUT)", timed(digest), src.stat().st_size)
 
 
 def settle_idle_rss(sampler: RssSampler, duration: float = 0.5) -> int:
@@ -297,8 +331,11 @@ def benchmark(args: argparse.Namespace, work: Path, console: Console) -> Report:
         raise
     finally:
         server.stop()
-    cp = time_cp(src, work / "cp.bin")
-    return Report(args, started, src.stat().st_size, measures, cp, idle, sampler.peak, sampler.samples, work)
+    cp, cp_runs = time_cp(src, work / "cp.bin")
+    md5 = time_md5(src)
+    return Report(
+        args, started, src.stat().st_size, measures, cp, cp_runs, md5, idle, sampler.peak, sampler.samples, work
+    )
 
 
 def size_label(size: int) -> str:
@@ -370,12 +407,13 @@ def targets_rows(report: Report) -> list[str]:
 
 def operation_rows(report: Report) -> list[str]:
     rows = [
-        "| Operation | Seconds | MB/s | vs cp | Server peak RSS during it (MB) |",
-        "|---|---:|---:|---:|---:|",
+        "| Operation | Seconds | MB/s | vs cp | Server CPU (s) | Server peak RSS during it (MB) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for m in [*report.measures, report.cp]:
+    for m in [*report.measures, report.cp, report.md5]:
         rss = "–" if m.peak_rss is None else f"{m.peak_rss / MB:.1f}"
-        rows.append(f"| {m.name} | {m.seconds:.2f} | {m.mb_per_s:.1f} | {ratio(m, report.cp):.2f}x | {rss} |")
+        cpu = "–" if m.server_cpu is None else f"{m.server_cpu:.2f}"
+        rows.append(f"| {m.name} | {m.seconds:.2f} | {m.mb_per_s:.1f} | {ratio(m, report.cp):.2f}x | {cpu} | {rss} |")
     return rows
 
 
@@ -402,7 +440,9 @@ def render_section(report: Report) -> str:
         "Notes: MB = 10^6 bytes. The source is random data written just before the run, on the same disk as the "
         "server's data dir, and every download was checked byte-identical by sha256. The page cache cannot be "
         "dropped here, so all reads of the source come from a warm cache; `cp` (followed by `sync` of the copy, "
-        "as the server fsyncs what it stores) runs after the transfers so it gets no colder a start than they did.",
+        "as the server fsyncs what it stores) runs after the transfers so it gets no colder a start than they did; "
+        f"its runs took {', '.join(f'{r:.2f}' for r in report.cp_runs)} s. Server CPU is user + system time of the "
+        "server process over the operation; on a 2-CPU machine the client shares the same two cores.",
         "",
     ]
     return "\n".join(lines)
@@ -428,7 +468,7 @@ def print_tables(report: Report, console: Console) -> None:
     table = Table(title=f"Object transfer, {size_label(report.size)}")
     for column in ("Operation", "Seconds", "MB/s", "vs cp", "Peak RSS MB"):
         table.add_column(column, justify="left" if column == "Operation" else "right", no_wrap=column != "Operation")
-    for m in [*report.measures, report.cp]:
+    for m in [*report.measures, report.cp, report.md5]:
         rss = "–" if m.peak_rss is None else f"{m.peak_rss / MB:.1f}"
         table.add_row(m.name, f"{m.seconds:.2f}", f"{m.mb_per_s:.1f}", f"{ratio(m, report.cp):.2f}x", rss)
     console.print(table)

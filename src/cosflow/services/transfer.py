@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import AsyncIterator
@@ -41,6 +42,9 @@ async def receive(
     if content_length is not None and content_length > max_bytes:
         raise EntityTooLarge(f"objects and parts are at most {max_bytes} bytes")
     writer = await to_thread.run_sync(store.writer)
+    # One hand-off is hashed and written in a worker thread while the next one is received:
+    # md5 alone runs at ~750 MB/s here, so doing both in turn halved the upload rate.
+    in_flight: asyncio.Task[None] | None = None
     try:
         pending: list[bytes] = []
         pending_size = total = 0
@@ -51,14 +55,20 @@ async def receive(
             pending.append(chunk)
             pending_size += len(chunk)
             if pending_size >= FLUSH_BYTES:
-                await to_thread.run_sync(writer.write, b"".join(pending))
+                if in_flight is not None:
+                    await in_flight
+                in_flight = asyncio.create_task(to_thread.run_sync(writer.write, b"".join(pending)))
                 pending, pending_size = [], 0
+        if in_flight is not None:
+            await in_flight
         if pending:
             await to_thread.run_sync(writer.write, b"".join(pending))
         if content_length is not None and total < content_length:
             raise IncompleteBody(f"received {total} of {content_length} bytes")
         info = await to_thread.run_sync(writer.commit)
     except BaseException:
+        if in_flight is not None:  # never close the file under a write still running
+            await asyncio.gather(in_flight, return_exceptions=True)
         await to_thread.run_sync(writer.abort)
         raise
     if want_md5 is not None and info.md5_hex != want_md5:

@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,6 +22,8 @@ from cosflow.storage.base import BlobInfo
 from cosflow.storage.chained import ChainedReader
 
 _COPY_CHUNK = 8 * 1024 * 1024
+#: Writes a chunk to its file while the calling thread hashes it (both release the GIL).
+_WRITES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cosflow-blob-write")
 
 
 class FileBlobWriter:
@@ -34,12 +37,18 @@ class FileBlobWriter:
         self._done = False
 
     def write(self, data: bytes) -> None:
-        self._md5.update(data)
+        stored = _WRITES.submit(self._write_all, data)
+        try:
+            self._md5.update(data)
+        finally:
+            stored.result()
+        self._size += len(data)
+
+    def _write_all(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             written = self._file.write(view)
             view = view[written:]
-        self._size += len(data)
 
     def append_file(self, path: Path) -> None:
         """Copy a whole file in-kernel (``copy_file_range``); the md5 is not updated."""
