@@ -151,6 +151,10 @@ class CosflowApp:
                 try:
                     self.services = build_services(self.settings, self.registry)
                     await self.services.start()
+                except CosflowError as exc:  # an expected refusal: its message says it all
+                    log.error("startup refused: %s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 except Exception as exc:  # reported to the server, which refuses to start
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})

@@ -31,7 +31,7 @@ class DataDirLock:
             holder = handle.read().strip() or "unknown"
             handle.close()
             raise ConfigError(
-                f"another cosflow server (pid {holder}) is using the data directory {self.path.parent}; "
+                f"another cosflow server (pid {holder}) is using the data directory {self.path.parent.resolve()}; "
                 "stop it or start this one with another --data-dir"
             ) from None
         handle.seek(0)
