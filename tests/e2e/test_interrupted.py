@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -26,6 +27,11 @@ def _raw_put_headers(bucket: str, key: str, length: int) -> bytes:
     return (
         f"PUT /{key} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}\r\nAuthorization: {auth}\r\n\r\n"
     ).encode()
+
+
+def _send_until_cut(sock: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):  # the server is killed mid-send: that is the point
+        sock.sendall(data)
 
 
 def _tmp_files(data_dir: Path) -> list[Path]:
@@ -64,10 +70,11 @@ def test_kill_9_mid_upload_then_restart(tmp_path: Path) -> None:
         client.put_object(Bucket="crash-1250000000", Key="kept", Body=b"stored before the crash")
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.sendall(_raw_put_headers("crash-1250000000", "torn", 16 * 1024 * 1024))
-        sender = threading.Thread(target=lambda: sock.sendall(os.urandom(6 * 1024 * 1024)), daemon=True)
+        sender = threading.Thread(target=_send_until_cut, args=(sock, os.urandom(6 * 1024 * 1024)), daemon=True)
         sender.start()
         assert _wait_for(lambda: bool(_tmp_files(server.data_dir)), timeout=10), "upload never reached the disk"
         server.kill()
+        sender.join(10)  # the kill cuts the connection, which ends the send
         sock.close()
         assert _tmp_files(server.data_dir), "the half-written temp file is what the restart must clean"
         port = server.port
