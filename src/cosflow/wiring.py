@@ -54,8 +54,12 @@ class Services:
     background: list[InProcessExecutor | Dispatcher | CallbackDispatcher] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Re-queue what a dead process left running, then start the executor and the dispatcher."""
+        """Re-queue what a dead process left running, clear its scratch dirs, then start the executor
+        and the dispatcher."""
         self.scheduler.recover()
+        swept = self.runner.sweep_work_dirs()
+        if swept:
+            log.info("removed task scratch dirs left by an earlier run", extra={"dirs": swept})
         executor = InProcessExecutor(self.runner.run_task, self.settings.workers)
         dispatcher = Dispatcher(self.scheduler, executor, self.wakeup)
         self.background = [executor, dispatcher, CallbackDispatcher(self.engine, self.settings, self.wakeup)]

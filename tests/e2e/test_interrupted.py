@@ -113,3 +113,23 @@ def test_second_server_on_the_same_data_dir_is_refused_and_touches_nothing(tmp_p
         assert got == body
     finally:
         server.stop()
+
+
+def test_restart_removes_task_scratch_dirs_a_crash_left(tmp_path: Path) -> None:
+    """A task killed between its success and its cleanup leaves a copy of its input behind; the
+    next start removes it (no task runs before that), and stored objects stay."""
+    server = ServerProcess(tmp_path / "data").start()
+    try:
+        client = make_client(server.port)
+        client.create_bucket(Bucket="scratch-1250000000")
+        client.put_object(Bucket="scratch-1250000000", Key="kept", Body=b"kept")
+        server.kill()
+        leftover = tmp_path / "data" / "work" / ("j" + "0" * 32)
+        leftover.mkdir(parents=True)
+        (leftover / "input-0.mp4").write_bytes(b"\0" * 4096)
+        server = ServerProcess(tmp_path / "data", port=server.port).start()
+        assert not leftover.exists()
+        client = make_client(server.port)
+        assert client.get_object(Bucket="scratch-1250000000", Key="kept")["Body"].get_raw_stream().read() == b"kept"
+    finally:
+        server.stop()

@@ -69,6 +69,21 @@ class Runner:
         self._registry = registry
         self._settings = settings
 
+    @property
+    def work_root(self) -> Path:
+        return self._settings.data_dir / "work"
+
+    def sweep_work_dirs(self) -> int:
+        """At start, before any task runs: remove the scratch dirs (input copies, FFmpeg outputs)
+        that tasks cut short by a crash or a stop left behind; how many. Tasks that must run again
+        make fresh ones."""
+        if not self.work_root.is_dir():
+            return 0
+        stale = [p for p in self.work_root.iterdir() if p.is_dir()]
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+        return len(stale)
+
     def _load(self, job_id: str) -> TaskContext | None:
         with self._engine.connect() as conn:
             task = run_rows.get_task(conn, job_id)
@@ -86,7 +101,7 @@ class Runner:
         return TaskContext(task, run, node, template)
 
     async def run_task(self, job_id: str) -> None:
-        work = self._settings.data_dir / "work" / job_id
+        work = self.work_root / job_id
         try:
             context = await to_thread.run_sync(self._load, job_id)
             if context is None:
