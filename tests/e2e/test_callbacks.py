@@ -270,7 +270,7 @@ def test_many_runs_every_callback_in_order(cb: CosS3Client, bucket: str, receive
 
 def test_kill_9_with_callbacks_in_flight_delivers_at_once_after_restart(tmp_path: Any) -> None:
     # The receiver holds every first attempt open, so each run's head callback is leased when the
-    # server dies. The lease (connect + total timeout + margin = 50 s) outlasts the 30 s wait below:
+    # server dies. The lease (110 s with the default timeouts) outlasts the 30 s wait below:
     # only releasing a dead predecessor's leases at start gets all 15 through in time.
     receiver = Receiver(status=503, delay=120).start()
     env = {"COSFLOW_CALLBACK_RETRY_SCHEDULE": "0,1,1,1,1,1,1,1,1,1"}

@@ -1,10 +1,10 @@
 """The delivery loop: claim due callbacks (first in line per run), POST them concurrently, record
 every attempt, schedule retries. At least once; in order per run.
 
-A claimed callback is leased for as long as one attempt can last (connect + total timeout) plus a
-margin, so if the process dies mid-attempt another claim can take it after the lease. At start the
-server holds the data directory alone (``storage.dirlock``), so leases left by a dead predecessor
-are released at once rather than waited out."""
+A claimed batch is leased for as long as delivering it can last (its waves of concurrent attempts,
+each at most connect + total timeout) plus a margin, so if the process dies mid-attempt another
+claim can take it after the lease. At start the server holds the data directory alone
+(``storage.dirlock``), so leases left by a dead predecessor are released at once rather than waited out."""
 
 from __future__ import annotations
 
@@ -52,9 +52,11 @@ class CallbackDispatcher:
         self._wakeup = wakeup
         self._task: asyncio.Task[None] | None = None
         self._client: aiohttp.ClientSession | None = None
-        self._lease = timedelta(
-            seconds=settings.callback_connect_timeout + settings.callback_timeout + LEASE_MARGIN
-        )
+        # A claimed batch is delivered in waves of callback_concurrency; the last wave must still
+        # hold its lease when its attempt ends.
+        waves = -(-BATCH // settings.callback_concurrency)
+        attempt = settings.callback_connect_timeout + settings.callback_timeout
+        self._lease = timedelta(seconds=waves * attempt + LEASE_MARGIN)
 
     async def start(self) -> None:
         released = await to_thread.run_sync(self._release_stale_leases)
