@@ -57,9 +57,9 @@ class Services:
         """Re-queue what a dead process left running, clear its scratch dirs, then start the executor
         and the dispatcher."""
         self.scheduler.recover()
-        swept = self.runner.sweep_work_dirs()
-        if swept:
-            log.info("removed task scratch dirs left by an earlier run", extra={"dirs": swept})
+        orphans, dirs = self.runner.sweep_work_dirs()
+        if orphans or dirs:
+            log.warning("cleaned up tasks cut short earlier", extra={"ffmpeg_killed": orphans, "scratch_dirs": dirs})
         executor = InProcessExecutor(self.runner.run_task, self.settings.workers)
         dispatcher = Dispatcher(self.scheduler, executor, self.wakeup)
         self.background = [executor, dispatcher, CallbackDispatcher(self.engine, self.settings, self.wakeup)]
@@ -67,11 +67,13 @@ class Services:
             await part.start()
 
     async def stop(self) -> None:
-        for part in reversed(self.background):
-            await part.stop()
-        self.engine.dispose()
-        if self.lock is not None:
-            self.lock.release()
+        try:
+            for part in reversed(self.background):
+                await part.stop()
+            self.engine.dispose()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def build_services(settings: Settings, registry: Registry | None = None, store: BlobStore | None = None) -> Services:

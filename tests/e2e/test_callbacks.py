@@ -121,7 +121,7 @@ def test_event_filter_and_failed_run(cb: CosS3Client, bucket: str, receiver: Rec
     (got,) = receiver.wait_for(1)
     detail = json.loads(got.body)["JobsDetail"]
     assert detail["State"] == "Failed" and detail["Code"] == "TestFailure"
-    receiver.received.clear()
+    receiver.clear()
     _workflow(cb, bucket, _notify(receiver, "JSON", "WorkflowFinish"), smart=False)
     cb.put_object(Bucket=bucket, Key="bad2.mp4", Body=b"fail:Transcode")
     bodies = [json.loads(r.body) for r in receiver.wait_for(2)]
@@ -286,7 +286,7 @@ def test_kill_9_with_callbacks_in_flight_delivers_at_once_after_restart(tmp_path
             wait_run(client, "crashcb-1250000000", run_id)
         receiver.wait_for(5)  # first attempts made and hanging
         server.kill()
-        receiver.received.clear()
+        receiver.clear()
         receiver.status, receiver.delay = 200, 0.0
         server = ServerProcess(tmp_path / "data", env=env, module="tests.support.testserver", port=server.port).start()
         got = receiver.wait_for(15, timeout=30)

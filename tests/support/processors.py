@@ -23,7 +23,7 @@ def _log(job: Job) -> None:
     target = os.environ.get("COSFLOW_TEST_EXEC_LOG")
     if target:
         with open(target, "a") as log:
-            log.write(f"{job.work_dir.name} {job.node_type} {' '.join(job.input_keys)}\n")
+            log.write(f"{job.job_id} {job.node_type} {' '.join(job.input_keys)}\n")
 
 
 def _count(operation: ET.Element | None, template: ET.Element | None, path: str, default: int) -> int:

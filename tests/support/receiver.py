@@ -77,6 +77,10 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
 
+    def clear(self) -> None:
+        with self._lock:
+            self.received.clear()
+
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -63,3 +64,32 @@ def test_cancel_kills_it_promptly() -> None:
     assert not thread.is_alive() and time.monotonic() - started < 3
     assert isinstance(outcome[0], MediaError) and outcome[0].code == "Cancelled"
     assert _no_ffmpeg_children()
+
+
+def _detached_ffmpeg(output: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """An FFmpeg started the way ffmpeg.run starts one (own session), as a dead server leaves it."""
+    return subprocess.Popen(
+        [ffmpeg.executable(), "-nostdin", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=600", "-y"]
+        + [str(output)],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def test_kill_orphans_kills_only_ffmpeg_working_under_the_dir(tmp_path: Path) -> None:
+    work = tmp_path / "data" / "work"
+    (work / "j1-ab").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    ours = _detached_ffmpeg(Path("data/work/j1-ab/out.mp4"), cwd=tmp_path)  # relative: resolved by its cwd
+    theirs = _detached_ffmpeg(tmp_path / "elsewhere" / "out.mp4", cwd=tmp_path)
+    try:
+        assert ffmpeg.kill_orphans(work) == 1
+        assert ours.wait(5) == -9
+        assert theirs.poll() is None
+        assert ffmpeg.kill_orphans(work) == 0
+    finally:
+        for proc in (ours, theirs):
+            proc.kill()
+            proc.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import threading
 import warnings
 from pathlib import Path
 
@@ -286,3 +287,39 @@ def test_filesystem_commit_failure_is_a_storage_error_and_leaves_nothing(
         writer.commit()
     assert list(store.tmp_dir.iterdir()) == []
     assert stored_blob_count(store) == 0
+
+
+def test_abort_waits_for_a_write_still_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cancelled upload aborts while its last write may still run in a worker thread: the file
+    must not be closed under that write."""
+    store = FileBlobStore(tmp_path / "storage")
+    writer = store.writer()
+    entered, release = threading.Event(), threading.Event()
+    original = writer._write_all
+
+    def slow_write(data: bytes) -> None:
+        entered.set()
+        release.wait(5)
+        original(data)
+
+    monkeypatch.setattr(writer, "_write_all", slow_write)
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            writer.write(b"x" * 1024)
+        except BaseException as exc:
+            errors.append(exc)
+
+    writing = threading.Thread(target=write)
+    writing.start()
+    assert entered.wait(5)
+    aborting = threading.Thread(target=writer.abort)
+    aborting.start()
+    aborting.join(0.3)
+    assert aborting.is_alive(), "abort closed the file while a write was still running"
+    release.set()
+    writing.join(5)
+    aborting.join(5)
+    assert not errors and not aborting.is_alive()
+    assert temp_files(store) == []

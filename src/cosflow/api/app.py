@@ -153,10 +153,12 @@ class CosflowApp:
                     await self.services.start()
                 except CosflowError as exc:  # an expected refusal: its message says it all
                     log.error("startup refused: %s", exc)
+                    await self._abandon_start()
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 except Exception as exc:  # reported to the server, which refuses to start
                     log.exception("startup failed")
+                    await self._abandon_start()
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
@@ -165,6 +167,15 @@ class CosflowApp:
                     await self.services.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _abandon_start(self) -> None:
+        """Stop whatever a failed start had begun (background loops, the data dir lock)."""
+        services, self.services = self.services, None
+        if services is not None:
+            try:
+                await services.stop()
+            except Exception:
+                log.exception("could not stop what the failed start had begun")
 
     async def handle(self, request: Request) -> Response:
         rid = request_id()

@@ -22,6 +22,8 @@ class Job:
     template: ET.Element | None = field(compare=False)
     work_dir: Path
     timeout_seconds: float
+    #: The task's JobId (for logs); empty when a processor runs outside a workflow.
+    job_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ timeout, progress, and the stderr tail in errors (never a shell string)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -14,6 +15,7 @@ from collections import deque
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 from cosflow.media.base import MediaError, Progress
 
@@ -111,3 +113,37 @@ def run(
     if proc.returncode != 0:
         detail = " | ".join(line.strip() for line in tail if line.strip())[-1500:]
         raise MediaError(error_code, f"FFmpeg failed (exit {proc.returncode}): {detail or 'no output'}")
+
+
+def kill_orphans(under: Path) -> int:
+    """Kill FFmpeg processes left running by a server that died (they run in their own session, so
+    kill -9 of the server does not reach them) whose arguments point inside ``under``, each with its
+    process group; how many. Reads ``/proc``: on systems without it nothing is done."""
+    proc_root = Path("/proc")
+    if not proc_root.is_dir() or not under.is_dir():
+        return 0
+    root = os.path.normpath(under.resolve())
+    killed = 0
+    for entry in proc_root.iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            args = [os.fsdecode(a) for a in (entry / "cmdline").read_bytes().split(b"\0") if a]
+            if not args or "ffmpeg" not in os.path.basename(args[0]):
+                continue
+            session = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3])
+            cwd = os.readlink(entry / "cwd")
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not ours to inspect
+        if session != pid:
+            continue  # every FFmpeg we start leads its own session
+        if any(_inside(os.path.normpath(os.path.join(cwd, arg)), root) for arg in args[1:]):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)

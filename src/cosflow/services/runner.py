@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import secrets
 import shutil
 import threading
 import time
@@ -73,16 +74,17 @@ class Runner:
     def work_root(self) -> Path:
         return self._settings.data_dir / "work"
 
-    def sweep_work_dirs(self) -> int:
-        """At start, before any task runs: remove the scratch dirs (input copies, FFmpeg outputs)
-        that tasks cut short by a crash or a stop left behind; how many. Tasks that must run again
-        make fresh ones."""
+    def sweep_work_dirs(self) -> tuple[int, int]:
+        """At start, before any task runs: kill the FFmpeg processes a killed server left working
+        in its scratch dirs, then remove those dirs (input copies, partial outputs); how many of
+        each. Tasks that must run again make fresh dirs."""
         if not self.work_root.is_dir():
-            return 0
+            return 0, 0
+        orphans = ffmpeg.kill_orphans(self.work_root)
         stale = [p for p in self.work_root.iterdir() if p.is_dir()]
         for path in stale:
             shutil.rmtree(path, ignore_errors=True)
-        return len(stale)
+        return orphans, len(stale)
 
     def _load(self, job_id: str) -> TaskContext | None:
         with self._engine.connect() as conn:
@@ -101,12 +103,15 @@ class Runner:
         return TaskContext(task, run, node, template)
 
     async def run_task(self, job_id: str) -> None:
-        work = self.work_root / job_id
+        # One scratch dir per attempt, never reused: an FFmpeg orphaned by a killed server (it runs
+        # in its own session) can only write into its own attempt's dir, which the next start
+        # deletes, so it can never mix files into the rerun's outputs.
+        work = self.work_root / f"{job_id}-{secrets.token_hex(4)}"
         try:
             context = await to_thread.run_sync(self._load, job_id)
             if context is None:
                 return
-            await to_thread.run_sync(lambda: (shutil.rmtree(work, ignore_errors=True), work.mkdir(parents=True)))
+            await to_thread.run_sync(lambda: work.mkdir(parents=True))
             result = await self._execute(context, work)
             await to_thread.run_sync(self._scheduler.task_succeeded, job_id, result)
         except MediaError as exc:
@@ -139,6 +144,7 @@ class Runner:
             template=context.template,
             work_dir=work,
             timeout_seconds=self._settings.task_timeout_seconds,
+            job_id=context.task.job_id,
         )
         products = await self._process(processor, job, context.task.job_id)
         return await self._store(context, products)

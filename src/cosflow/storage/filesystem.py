@@ -11,6 +11,7 @@ import io
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,14 +36,18 @@ class FileBlobWriter:
         self._md5 = hashlib.md5()
         self._size = 0
         self._done = False
+        # A cancelled upload may abort while its last write still runs in a worker thread: abort
+        # waits for it rather than closing the file (or a reused descriptor) under it.
+        self._lock = threading.RLock()
 
     def write(self, data: bytes) -> None:
-        stored = _WRITES.submit(self._write_all, data)
-        try:
-            self._md5.update(data)
-        finally:
-            stored.result()
-        self._size += len(data)
+        with self._lock:
+            stored = _WRITES.submit(self._write_all, data)
+            try:
+                self._md5.update(data)
+            finally:
+                stored.result()
+            self._size += len(data)
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)
@@ -52,7 +57,7 @@ class FileBlobWriter:
 
     def append_file(self, path: Path) -> None:
         """Copy a whole file in-kernel (``copy_file_range``); the md5 is not updated."""
-        with open(path, "rb") as src:
+        with self._lock, open(path, "rb") as src:
             remaining = os.fstat(src.fileno()).st_size
             while remaining:
                 copied = os.copy_file_range(src.fileno(), self._file.fileno(), min(remaining, _COPY_CHUNK))
@@ -62,6 +67,10 @@ class FileBlobWriter:
                 self._size += copied
 
     def commit(self) -> BlobInfo:
+        with self._lock:
+            return self._commit()
+
+    def _commit(self) -> BlobInfo:
         blob_id = new_blob_id()
         try:
             os.fsync(self._file.fileno())
@@ -76,11 +85,12 @@ class FileBlobWriter:
         return BlobInfo(blob_id, self._size, self._md5.hexdigest())
 
     def abort(self) -> None:
-        if self._done:
-            return
-        self._done = True
-        self._file.close()
-        self._tmp.unlink(missing_ok=True)
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            self._file.close()
+            self._tmp.unlink(missing_ok=True)
 
 
 class FileBlobStore:
