@@ -68,7 +68,7 @@ def test_cancel_kills_it_promptly() -> None:
 
 def _detached_ffmpeg(output: Path, cwd: Path) -> subprocess.Popen[bytes]:
     """An FFmpeg started the way ffmpeg.run starts one (own session), as a dead server leaves it."""
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [ffmpeg.executable(), "-nostdin", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=600", "-y"]
         + [str(output)],
         cwd=cwd,
@@ -76,6 +76,13 @@ def _detached_ffmpeg(output: Path, cwd: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    # Popen can return (vfork) before the kernel has set up the new program's arguments; an
+    # orphan a dead server left is long past that point.
+    deadline = time.monotonic() + 10
+    while str(output).encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline, "ffmpeg never showed its arguments"
+        time.sleep(0.01)
+    return proc
 
 
 def test_kill_orphans_kills_only_ffmpeg_working_under_the_dir(tmp_path: Path) -> None:
