@@ -11,7 +11,7 @@ from cosflow.api.ci_common import respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
 from cosflow.domain.callbacks import result_info
-from cosflow.domain.ci import Task
+from cosflow.domain.ci import RunFilter, Task
 from cosflow.domain.states import RunState
 from cosflow.errors import InvalidArgument
 
@@ -28,12 +28,12 @@ def _time(call: Call, name: str) -> Any:
         raise InvalidArgument(f"{name} must look like 2024-05-08T11:05:09+0800", resource=name) from exc
 
 
-def _states(call: Call) -> list[str]:
+def _states(call: Call) -> tuple[str, ...]:
     wanted = [s.strip() for s in call.query("states", "All").split(",") if s.strip()]
     unknown = [s for s in wanted if s != "All" and s not in STATES]
     if unknown:
         raise InvalidArgument(f"states may list All, {', '.join(sorted(STATES))}; got {unknown[0]!r}")
-    return [] if "All" in wanted else wanted
+    return () if "All" in wanted else tuple(wanted)
 
 
 async def list_executions(call: Call) -> Response:
@@ -43,16 +43,15 @@ async def list_executions(call: Call) -> Response:
     token = call.query("nextToken")
     if token and not token.isdigit():
         raise InvalidArgument("nextToken is not one this server issued", resource="nextToken")
-    runs, next_offset = await call.services.executions.list(
-        call.bucket,
-        call.query("workflowId"),
+    wanted = RunFilter(
         name=call.query("name"),
         states=_states(call),
         start=_time(call, "startCreationTime"),
         end=_time(call, "endCreationTime"),
         ascending=order == "Asc",
-        offset=int(token or 0),
-        size=call.int_query("size", 10, 1, 100),
+    )
+    runs, next_offset = await call.services.executions.list(
+        call.bucket, call.query("workflowId"), wanted, offset=int(token or 0), size=call.int_query("size", 10, 1, 100)
     )
     entries = [
         {

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from cosflow.db.tables import runs, tasks
-from cosflow.domain.ci import Run, Task
+from cosflow.domain.ci import Run, RunFilter, Task
 
 
 def _run(row: Any) -> Run:
@@ -147,30 +147,19 @@ def requeue_running(conn: Connection) -> list[str]:
     return stale
 
 
-def list_runs(
-    conn: Connection,
-    workflow_id: str,
-    *,
-    name: str,
-    states: Sequence[str],
-    start: datetime | None,
-    end: datetime | None,
-    ascending: bool,
-    offset: int,
-    limit: int,
-) -> list[Run]:
+def list_runs(conn: Connection, workflow_id: str, wanted: RunFilter, *, offset: int, limit: int) -> list[Run]:
     where = [runs.c.workflow_id == workflow_id]
-    if name:
-        where.append(runs.c.object_key == name)
-    if states:
-        where.append(runs.c.state.in_(list(states)))
-    if start is not None:
-        where.append(runs.c.created_at >= start)
-    if end is not None:
-        where.append(runs.c.created_at <= end)
+    if wanted.name:
+        where.append(runs.c.object_key == wanted.name)
+    if wanted.states:
+        where.append(runs.c.state.in_(list(wanted.states)))
+    if wanted.start is not None:
+        where.append(runs.c.created_at >= wanted.start)
+    if wanted.end is not None:
+        where.append(runs.c.created_at <= wanted.end)
     order = (
         (runs.c.created_at.asc(), runs.c.run_id.asc())
-        if ascending
+        if wanted.ascending
         else (runs.c.created_at.desc(), runs.c.run_id.desc())
     )
     query = select(runs).where(and_(*where)).order_by(*order).offset(offset).limit(limit)

@@ -41,6 +41,17 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class RunFilter:
+    """Which runs of a workflow the executions list shows, and in what order."""
+
+    name: str = ""  # the object key; empty = any
+    states: tuple[str, ...] = ()  # empty = any
+    start: datetime | None = None
+    end: datetime | None = None
+    ascending: bool = False
+
+
+@dataclass(frozen=True)
 class Run:
     run_id: str
     workflow_id: str

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 from anyio import to_thread
 from sqlalchemy import Engine
 
 from cosflow.db import runs as run_rows
 from cosflow.db import workflows as workflow_rows
-from cosflow.domain.ci import Run, Task
+from cosflow.domain.ci import Run, RunFilter, Task
 from cosflow.errors import InvalidArgument
 
 
@@ -19,17 +16,7 @@ class ExecutionService:
         self._engine = engine
 
     async def list(
-        self,
-        bucket: str,
-        workflow_id: str,
-        *,
-        name: str,
-        states: Sequence[str],
-        start: datetime | None,
-        end: datetime | None,
-        ascending: bool,
-        offset: int,
-        size: int,
+        self, bucket: str, workflow_id: str, wanted: RunFilter, *, offset: int, size: int
     ) -> tuple[list[Run], int | None]:
         """One page of runs and the offset of the next page (``None`` when this is the last)."""
 
@@ -37,17 +24,7 @@ class ExecutionService:
             with self._engine.connect() as conn:
                 if workflow_rows.get_workflow(conn, bucket, workflow_id) is None:
                     raise InvalidArgument(f"workflow {workflow_id} does not exist in bucket {bucket}")
-                rows = run_rows.list_runs(
-                    conn,
-                    workflow_id,
-                    name=name,
-                    states=states,
-                    start=start,
-                    end=end,
-                    ascending=ascending,
-                    offset=offset,
-                    limit=size + 1,
-                )
+                rows = run_rows.list_runs(conn, workflow_id, wanted, offset=offset, limit=size + 1)
             return rows[:size], (offset + size if len(rows) > size else None)
 
         return await to_thread.run_sync(run)
