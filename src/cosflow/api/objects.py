@@ -60,15 +60,7 @@ async def copy_object(call: Call) -> Response:
     if directive not in ("copy", "replaced"):
         raise InvalidArgument("x-cos-metadata-directive must be Copy or Replaced", resource="x-cos-metadata-directive")
     source = await call.services.objects.head(src_bucket, src_key)
-    preconditions.check(
-        source.etag,
-        source.last_modified,
-        if_match=headers.get("x-cos-copy-source-if-match"),
-        if_none_match=headers.get("x-cos-copy-source-if-none-match"),
-        if_modified_since=headers.get("x-cos-copy-source-if-modified-since"),
-        if_unmodified_since=headers.get("x-cos-copy-source-if-unmodified-since"),
-        is_read=False,
-    )
+    _check_preconditions(source, headers, prefix="x-cos-copy-source-", is_read=False)
     attrs = hdr.attrs_from(headers, source.attrs.content_type) if directive == "replaced" else None
     obj = await call.services.objects.copy(src_bucket, src_key, call.bucket, call.key, attrs)
     body = xmlio.render(
@@ -77,14 +69,18 @@ async def copy_object(call: Call) -> Response:
     return Response(body, media_type="application/xml", headers={"ETag": hdr.quoted(obj.etag)})
 
 
-def _check_preconditions(obj: StoredObject, headers: Mapping[str, str]) -> None:
+def _check_preconditions(
+    obj: StoredObject, headers: Mapping[str, str], *, prefix: str = "", is_read: bool = True
+) -> None:
+    """The If-* headers (for a copy, their ``x-cos-copy-source-`` forms) against ``obj``."""
     preconditions.check(
         obj.etag,
         obj.last_modified,
-        if_match=headers.get("if-match"),
-        if_none_match=headers.get("if-none-match"),
-        if_modified_since=headers.get("if-modified-since"),
-        if_unmodified_since=headers.get("if-unmodified-since"),
+        if_match=headers.get(prefix + "if-match"),
+        if_none_match=headers.get(prefix + "if-none-match"),
+        if_modified_since=headers.get(prefix + "if-modified-since"),
+        if_unmodified_since=headers.get(prefix + "if-unmodified-since"),
+        is_read=is_read,
     )
 
 
