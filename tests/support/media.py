@@ -38,6 +38,12 @@ def make_audio(path: Path, seconds: float = 2.0) -> Path:
     return path
 
 
+def make_corrupt_mp4(path: Path, garbage_blocks: int = 8) -> Path:
+    """An ``ftyp`` header (so it looks like an MP4) followed by bytes no demuxer can use."""
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * garbage_blocks)
+    return path
+
+
 def make_image(path: Path, width: int = 640, height: int = 480) -> Path:
     _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=1", "-frames:v", "1", str(path))
     return path

@@ -14,7 +14,7 @@ from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Product
 from cosflow.media.probe import probe
 from cosflow.media.segment import Segment
-from tests.support.media import make_audio, make_video
+from tests.support.media import make_audio, make_corrupt_mp4, make_video
 
 TOLERANCE = 0.1
 
@@ -200,8 +200,7 @@ def test_an_audio_format_needs_an_audio_stream(tmp_path: Path) -> None:
 
 
 def test_corrupt_input_is_invalid_and_leaves_nothing(video: Path, tmp_path: Path) -> None:
-    corrupt = tmp_path / "corrupt.mp4"
-    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    corrupt = make_corrupt_mp4(tmp_path / "corrupt.mp4", garbage_blocks=40)
     work = tmp_path / "work"
 
     with pytest.raises(MediaError) as caught:

@@ -13,7 +13,7 @@ from PIL import Image
 from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Product
 from cosflow.media.smartcover import CoverParams, SmartCover, extract, parse_params, sample
-from tests.support.media import make_audio, make_video
+from tests.support.media import make_audio, make_corrupt_mp4, make_video
 
 SIZE = "320x240"
 #: The mixed video: 0-3 s black, 3-6 s blurred, 6-9 s fading in from black, 9-14 s sharp.
@@ -221,8 +221,7 @@ def test_bad_parameters_are_invalid_arguments(fields: dict[str, object], mixed: 
 
 
 def test_corrupt_input_is_invalid_and_leaves_nothing(mixed: Path, tmp_path: Path) -> None:
-    corrupt = tmp_path / "corrupt.mp4"
-    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    corrupt = make_corrupt_mp4(tmp_path / "corrupt.mp4", garbage_blocks=40)
     work = tmp_path / "work"
 
     with pytest.raises(MediaError) as caught:

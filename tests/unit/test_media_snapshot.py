@@ -12,7 +12,7 @@ from PIL import Image
 
 from cosflow.media.base import Job, MediaError, Product
 from cosflow.media.snapshot import Snapshot
-from tests.support.media import make_audio, make_video
+from tests.support.media import make_audio, make_corrupt_mp4, make_video
 
 
 def sprite(extra: str = "<Color>red</Color>") -> str:
@@ -25,13 +25,6 @@ def sprite(extra: str = "<Color>red</Color>") -> str:
 def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """4 s, 320x240, 25 fps, a key frame every second, with audio."""
     return make_video(tmp_path_factory.mktemp("snapshot") / "clip.mp4", seconds=4.0)
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    return path
 
 
 def run(source: Path, work: Path, body: str, operation: str | None = None) -> list[Product]:
@@ -226,7 +219,7 @@ def test_product_count_raises_on_bad_parameters(body: str) -> None:
 def test_unusable_input_is_invalid_input_and_leaves_nothing(tmp_path: Path, work: Path, kind: str) -> None:
     source = tmp_path / "input.mp4"
     if kind == "corrupt":
-        source.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+        make_corrupt_mp4(source)
     elif kind == "empty":
         source.write_bytes(b"")
     else:

@@ -45,13 +45,6 @@ def _template(xml: str) -> ET.Element:
 
 
 @pytest.fixture
-def work(tmp_path: Path) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
 def transcode(work: Path) -> Run:
     def run(xml: str, *sources: Path, progress: list[float] | None = None) -> list[Product]:
         job = Job("Transcode", sources, tuple(p.name for p in sources), None, _template(xml), work, 120)
