@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import xml.etree.ElementTree as ET
@@ -18,7 +19,7 @@ from cosflow.domain import times
 from cosflow.domain.ci import Run, Workflow
 from cosflow.domain.records import StoredObject
 from cosflow.domain.states import WorkflowState, parse_enum
-from cosflow.domain.topology import Node, Template, parse_topology, validate
+from cosflow.domain.topology import Node, StartInput, Template, parse_topology, validate
 from cosflow.errors import InvalidArgument, NoSuchBucket, ResourceNotFound
 from cosflow.ids import workflow_id as new_workflow_id
 from cosflow.media.base import MediaError, Registry
@@ -190,7 +191,7 @@ class WorkflowService:
         """Called inside the upload's transaction: one run per matching Active workflow."""
         started = 0
         for workflow in workflow_rows.active_workflows(conn, obj.bucket):
-            start = parse_topology(workflow.topology_element).start_input()
+            start = _start_input(workflow.topology_xml)
             if obj.key.startswith(start.object_prefix) and start.ext_filter.matches(obj.key, obj.attrs.content_type):
                 self._scheduler.start_run(conn, workflow, obj.bucket, obj.key, cos_headers(obj))
                 started += 1
@@ -198,3 +199,11 @@ class WorkflowService:
 
     def after_commit(self) -> None:
         self._scheduler.wake()
+
+
+@functools.lru_cache(maxsize=1024)
+def _start_input(topology_xml: str) -> StartInput:
+    """The trigger part (prefix, ExtFilter, queues) of a stored topology. Every upload checks every
+    Active workflow of its bucket, so the parse is kept, keyed by the XML itself: an updated
+    workflow has new XML and so a new entry."""
+    return parse_topology(ET.fromstring(topology_xml)).start_input()
