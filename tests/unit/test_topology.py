@@ -10,7 +10,7 @@ import pytest
 from cosflow.domain.extfilter import ExtFilter, parse_ext_filter
 from cosflow.domain.notify import EVENTS, NotifyConfig, parse_notify
 from cosflow.domain.outputs import DEFAULT_MULTI_PATTERN, DEFAULT_PATTERN, NameContext, render, unknown_variables
-from cosflow.domain.topology import Node, Template, Topology, parse_topology, validate
+from cosflow.domain.topology import MAX_NODES, Node, Template, Topology, parse_topology, validate
 from cosflow.errors import InvalidArgument
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -560,3 +560,18 @@ def test_known_output_variables_in_any_case_are_accepted() -> None:
         {"Start": "Transcode_1", "Transcode_1": "End"},
         {"Start": START, "Transcode_1": task("Transcode", op("tTRANS", pattern))},
     )
+
+
+def test_a_successor_listed_twice_is_refused_not_run_twice() -> None:
+    message = refused(
+        {"Start": "Transcode_1,Transcode_1", "Transcode_1": "End"}, {"Start": START, "Transcode_1": TRANSCODE}
+    )
+    assert message == "node Start lists Transcode_1 twice in Dependencies"
+
+
+def test_a_topology_over_the_node_limit_is_refused_before_validation() -> None:
+    chain = [f"Transcode_{i}" for i in range(1, MAX_NODES + 1)]  # with Start: one node too many
+    deps = {"Start": chain[0]} | {a: b for a, b in zip(chain, chain[1:], strict=False)} | {chain[-1]: "End"}
+    nodes = {"Start": START} | {key: TRANSCODE for key in chain}
+    assert refused(deps, nodes) == f"a workflow has at most {MAX_NODES} nodes; this one has {MAX_NODES + 1}"
+    assert check(dict(list(deps.items())[:-2]) | {chain[-2]: "End"}, dict(list(nodes.items())[:-1]))

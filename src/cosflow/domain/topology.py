@@ -14,6 +14,9 @@ from cosflow.errors import InvalidArgument
 
 END = "End"
 START = "Start"
+#: Nodes in one workflow, Start included. Far above real media pipelines; it bounds the work of
+#: validating a topology (done inside the write transaction) and of checking it on every upload.
+MAX_NODES = 100
 
 #: Node Types the CI service defines (spec §5.2). A Type outside this set is unknown; a Type in
 #: it without a processor in this server is refused at creation, never faked.
@@ -145,6 +148,8 @@ def parse_topology(element: ET.Element | None) -> Topology:
     deps, nodes_el = element.find("Dependencies"), element.find("Nodes")
     if deps is None or nodes_el is None:
         raise InvalidArgument("Topology needs both Dependencies and Nodes")
+    if max(len(nodes_el), len(deps)) > MAX_NODES:
+        raise InvalidArgument(f"a workflow has at most {MAX_NODES} nodes; this one has {max(len(nodes_el), len(deps))}")
     nodes: dict[str, Node] = {}
     for child in nodes_el:
         if child.tag in nodes:
@@ -161,6 +166,9 @@ def parse_topology(element: ET.Element | None) -> Topology:
         targets = [t.strip() for t in (child.text or "").split(",") if t.strip()]
         if not targets:
             raise InvalidArgument(f"Dependencies of node {child.tag} are empty (use End)")
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise InvalidArgument(f"node {child.tag} lists {twice[0]} twice in Dependencies")
         if END in targets:
             to_end.add(child.tag)
         successors[child.tag] = tuple(t for t in targets if t != END)
