@@ -68,7 +68,7 @@ def summary(payload: dict[str, Any]) -> list[str]:
 def verify(secret: str, headers: Any, body: bytes) -> str:
     msg_id, stamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
     given = headers.get("webhook-signature", "")
-    if not (msg_id and stamp.isdigit() and given):
+    if not (msg_id and stamp.isdecimal() and given):
         return "unsigned"
     if abs(time.time() - int(stamp)) > TOLERANCE_SECONDS:
         return "BAD (timestamp too old)"

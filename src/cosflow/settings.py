@@ -198,6 +198,6 @@ def load_settings(
         raise ConfigError("callback_retry_schedule needs at least one entry")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
-    if not settings.appid.isdigit():
+    if not settings.appid.isdecimal():
         raise ConfigError(f"appid must be digits, got {settings.appid!r}")
     return replace(settings, credentials=tuple(pairs))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from qcloud_cos import CosS3Client
+from qcloud_cos.cos_exception import CosServiceError
 
 from tests.support.templates import picprocess_template, snapshot_template, transcode_template
 from tests.support.workflows import as_list, node, runs_of, wait_run, workflow_body
@@ -136,3 +138,7 @@ def test_executions_list_filters_orders_and_pages(ci: CosS3Client, media_bucket:
         EndCreationTime="2099-01-01T00:00:00+0800",
     )
     assert len(past) == 5
+    for forged in ("\u00b2", "9" * 20, "-1"):  # a superscript digit, past 64 bits, negative
+        with pytest.raises(CosServiceError) as caught:
+            ci.ci_list_workflowexecution(Bucket=media_bucket, WorkflowId=workflow_id, NextToken=forged)
+        assert caught.value.get_status_code() == 400 and caught.value.get_error_code() == "InvalidArgument"

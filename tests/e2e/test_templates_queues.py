@@ -276,11 +276,13 @@ def test_update_queue_echoes(ci: CosS3Client, media_bucket: str) -> None:
         ({"State": "Sleeping"}, "State"),
         ({"MaxConcurrent": "0"}, "MaxConcurrent"),
         ({"MaxConcurrent": "many"}, "MaxConcurrent"),
+        ({"MaxConcurrent": "\u00b2"}, "MaxConcurrent"),  # str.isdigit() says yes, int() says no
         ({"Name": "q" * 101}, "Name"),
         ({"NotifyConfig": {"Url": "ftp://127.0.0.1/cb", "Type": "Url", "State": "On"}}, "Url"),
         ({"NotifyConfig": {"Url": "http://127.0.0.1/cb", "Type": "TDMQ", "State": "On"}}, "TDMQ"),
     ],
-    ids=["state", "max-concurrent-zero", "max-concurrent-text", "long-name", "notify-url", "notify-type"],
+    ids=["state", "max-concurrent-zero", "max-concurrent-text", "max-concurrent-superscript", "long-name"]
+    + ["notify-url", "notify-type"],
 )
 def test_invalid_queue_updates_are_refused(
     ci: CosS3Client, media_bucket: str, fields: dict[str, Any], word: str

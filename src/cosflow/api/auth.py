@@ -73,7 +73,7 @@ def _host_variants(host: str) -> list[str]:
     """The Host as received and, for the SDK quirk of signing the hostname alone, without port."""
     variants = [host]
     name, sep, port = host.rpartition(":")
-    if sep and port.isdigit() and not host.endswith("]"):
+    if sep and port.isdecimal() and not host.endswith("]"):
         variants.append(name)
     return variants
 

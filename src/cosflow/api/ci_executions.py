@@ -41,7 +41,7 @@ async def list_executions(call: Call) -> Response:
     if order not in ("Desc", "Asc"):
         raise InvalidArgument("orderByTime must be Desc or Asc", resource="orderByTime")
     token = call.query("nextToken")
-    if token and not token.isdigit():
+    if token and not (token.isascii() and token.isdigit() and len(token) <= 18):  # offsets we issued fit 64 bits
         raise InvalidArgument("nextToken is not one this server issued", resource="nextToken")
     wanted = RunFilter(
         name=call.query("name"),

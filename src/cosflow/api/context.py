@@ -52,7 +52,7 @@ class Call:
         raw = self.request.headers.get("content-length")
         if raw is None:
             return None
-        if not raw.isdigit():
+        if not raw.isdecimal():
             raise InvalidArgument("Content-Length must be a non-negative integer", resource="Content-Length")
         return int(raw)
 

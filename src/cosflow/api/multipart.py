@@ -47,7 +47,7 @@ def _requested_parts(root: Any) -> list[RequestedPart]:
     requested = []
     for element in root.findall("Part"):
         number = xmlio.text(element, "PartNumber").strip()
-        if not number.isdigit():
+        if not number.isdecimal():
             raise MalformedXML("every <Part> needs a numeric <PartNumber>")
         requested.append(RequestedPart(int(number), xmlio.text(element, "ETag")))
     return requested

@@ -33,7 +33,7 @@ def _authorise(call: Call, fields: dict[str, str]) -> None:
         raise InvalidAccessKeyId(resource=secret_id or "q-ak")
     key_time = fields.get("q-key-time") or fields.get("q-sign-time", "")
     start, _, end = key_time.partition(";")
-    if not (start.isdigit() and end.isdigit()):
+    if not (start.isdecimal() and end.isdecimal()):
         raise AccessDenied("q-key-time must be '<start>;<end>'")
     now = int(time.time())
     if now > int(end):

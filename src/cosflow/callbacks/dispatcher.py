@@ -191,4 +191,4 @@ def _ms(started: float) -> int:
 def _retry_after(value: str) -> float | None:
     """Retry-After in seconds (the HTTP-date form is not honoured)."""
     value = value.strip()
-    return float(value) if value.replace(".", "", 1).isdigit() else None
+    return float(value) if value.replace(".", "", 1).isdecimal() else None

@@ -60,7 +60,7 @@ def executable() -> str:
 def _read_progress(stream: object, duration: float | None, progress: Progress | None) -> None:
     for line in stream:  # type: ignore[attr-defined]
         key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and duration and progress and value.isdigit():
+        if key == "out_time_us" and duration and progress and value.isdecimal():
             progress(min(1.0, int(value) / 1_000_000 / duration))
 
 
@@ -125,7 +125,7 @@ def kill_orphans(under: Path) -> int:
     root = os.path.normpath(under.resolve())
     killed = 0
     for entry in proc_root.iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdecimal():
             continue
         pid = int(entry.name)
         try:

@@ -148,7 +148,7 @@ def _format(value: str, rule: Rule) -> None:
 
 def _quality(value: str, rule: Rule) -> None:
     number = value.rstrip("!")
-    if not number.isdigit() or not 1 <= int(number) <= 100:
+    if not number.isdecimal() or not 1 <= int(number) <= 100:
         raise _bad("quality", value, "an integer in [1, 100]")
     rule.quality = int(number)
 

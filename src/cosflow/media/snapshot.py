@@ -51,7 +51,7 @@ def _ci_param(text: str) -> tuple[str | None, int | None]:
                     raise invalid(f"CIParam format must be jpg, png or webp, got {value!r}")
                 fmt = _FORMATS[value.lower()]
             elif key == "quality":
-                if not value.isdigit() or not 1 <= int(value) <= 100:
+                if not value.isdecimal() or not 1 <= int(value) <= 100:
                     raise invalid(f"CIParam quality must be in [1, 100], got {value!r}")
                 quality = int(value)
     return fmt, quality

@@ -79,7 +79,7 @@ def apply_update(conn: Connection, queue: Queue, request: ET.Element) -> Queue:
     max_concurrent = queue.max_concurrent
     if request.findtext("MaxConcurrent"):
         raw = request.findtext("MaxConcurrent", "").strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENT_LIMIT:
+        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_CONCURRENT_LIMIT:
             raise InvalidArgument(f"queue MaxConcurrent must be 1..{MAX_CONCURRENT_LIMIT}")
         max_concurrent = int(raw)
     notify_el = request.find("NotifyConfig")
