@@ -53,6 +53,12 @@ def without_start(t: Templates) -> dict[str, Any]:
     return body
 
 
+def missing_output_bucket(t: Templates) -> dict[str, Any]:
+    task = transcode(t)
+    task["Operation"]["Output"]["Bucket"] = "nowhere-1250000000"
+    return single(t, task)
+
+
 def start_of_wrong_type(t: Templates) -> dict[str, Any]:
     body = single(t, transcode(t))
     body["MediaWorkflow"]["Topology"]["Nodes"]["Start"] = transcode(t)
@@ -162,6 +168,7 @@ CASES: list[tuple[str, Case, list[str]]] = [
         lambda t: single(t, node("SmartCover", "covers/${InputName}.${Ext}", SmartCover={"Count": "3"})),
         ["Node_1", "${Number}", "covers/${InputName}.${Ext}"],
     ),
+    ("output-bucket-missing", missing_output_bucket, ["Node_1", "Output Bucket", "nowhere-1250000000"]),
     ("notify-url", notify_case(Url="ftp://127.0.0.1/cb"), ["Start", "Url", "ftp://127.0.0.1/cb"]),
     ("notify-event", notify_case(Event="TaskFinish,Bogus"), ["Start", "Event", "Bogus"]),
     ("notify-format", notify_case(ResultFormat="YAML"), ["Start", "ResultFormat"]),

@@ -74,6 +74,10 @@ class WorkflowService:
             return None if found is None else found[0]
 
         validate(topology, lambda t: t in self._registry, template_of, self._product_count)
+        for node in topology.task_nodes():
+            target = (node.operation.findtext("Output/Bucket") or "").strip() if node.operation is not None else ""
+            if target and bucket_rows.get(conn, target) is None:  # else every run would fail after its work
+                raise InvalidArgument(f"node {node.key}: Output Bucket {target} does not exist", resource=target)
         start = topology.start_input()
         defaults = ensure_defaults(conn, bucket)
         for queue_id, kind in ((start.queue_id, "media"), (start.pic_queue_id, "picture")):
