@@ -28,6 +28,11 @@ async def request_body(call: Call) -> ET.Element:
         raise InvalidArgument(exc.message) from exc
 
 
+def path_id(call: Call) -> str:
+    """The id a CI path ends with (``/workflow/<id>``, ``/template/<id>``, ``/queue/<id>``, ...)."""
+    return call.target.signed_paths[0].rsplit("/", 1)[1]
+
+
 def page(call: Call) -> tuple[int, int]:
     number = call.int_query("pageNumber", 1, 1, 1_000_000)
     size = call.int_query("pageSize", 10, 1, MAX_PAGE_SIZE)

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from cosflow.api.ci_common import respond
+from cosflow.api.ci_common import path_id, respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
 from cosflow.domain.callbacks import result_info
@@ -85,7 +85,7 @@ def task_xml(task: Task) -> dict[str, Any]:
 
 
 async def get_execution(call: Call) -> Response:
-    run_id = call.target.signed_paths[0].rsplit("/", 1)[1]
+    run_id = path_id(call)
     run, tasks = await call.services.executions.get(call.bucket, run_id)
     body = {
         "RunId": run.run_id,

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from cosflow.api.ci_common import id_list, page, request_body, respond
+from cosflow.api.ci_common import id_list, page, path_id, request_body, respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
 from cosflow.domain.ci import Queue
@@ -53,7 +53,7 @@ async def _list(call: Call, kind: str) -> Response:
 
 
 async def _update(call: Call, kind: str) -> Response:
-    queue_id = call.target.signed_paths[0].rsplit("/", 1)[1]
+    queue_id = path_id(call)
     queue = await call.services.queues.update(call.bucket, kind, queue_id, await request_body(call))
     return respond(call, {"Queue": queue_xml(queue)})
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from cosflow.api.ci_common import id_list, page, request_body, respond
+from cosflow.api.ci_common import id_list, page, path_id, request_body, respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
 from cosflow.domain.topology import Template
@@ -32,22 +32,18 @@ def template_xml(call: Call, stored: tuple[Template, datetime, datetime]) -> dic
     }
 
 
-def _template_id(call: Call) -> str:
-    return call.target.signed_paths[0].rsplit("/", 1)[1]
-
-
 async def create_template(call: Call) -> Response:
     stored = await call.services.templates.create(call.bucket, await request_body(call))
     return respond(call, {"Template": template_xml(call, stored)})
 
 
 async def update_template(call: Call) -> Response:
-    stored = await call.services.templates.update(call.bucket, _template_id(call), await request_body(call))
+    stored = await call.services.templates.update(call.bucket, path_id(call), await request_body(call))
     return respond(call, {"Template": template_xml(call, stored)})
 
 
 async def delete_template(call: Call) -> Response:
-    template_id = _template_id(call)
+    template_id = path_id(call)
     await call.services.templates.delete(call.bucket, template_id)
     return respond(call, {"TemplateId": template_id})
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from cosflow.api.ci_common import id_list, page, request_body, respond
+from cosflow.api.ci_common import id_list, page, path_id, request_body, respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
 from cosflow.domain.ci import Workflow
@@ -24,10 +24,6 @@ def workflow_xml(workflow: Workflow) -> dict[str, Any]:
         "UpdateTime": citimes.api(workflow.updated_at),
         "Topology": workflow.topology_element,
     }
-
-
-def _workflow_id(call: Call) -> str:
-    return call.target.signed_paths[0].rsplit("/", 1)[1]
 
 
 async def create_workflow(call: Call) -> Response:
@@ -52,7 +48,7 @@ async def list_workflows(call: Call) -> Response:
 
 
 async def get_workflow(call: Call) -> Response:
-    workflow = await call.services.workflows.get(call.bucket, _workflow_id(call))
+    workflow = await call.services.workflows.get(call.bucket, path_id(call))
     return respond(call, {"MediaWorkflowList": [workflow_xml(workflow)], "TotalCount": 1})
 
 
@@ -63,14 +59,14 @@ async def update_workflow(call: Call) -> Response:
         raise InvalidArgument("name one of ?active or ?paused")
     if switches:
         state = WorkflowState.ACTIVE if "active" in switches else WorkflowState.PAUSED
-        workflow = await call.services.workflows.set_state(call.bucket, _workflow_id(call), state)
+        workflow = await call.services.workflows.set_state(call.bucket, path_id(call), state)
     else:
-        workflow = await call.services.workflows.update(call.bucket, _workflow_id(call), await request_body(call))
+        workflow = await call.services.workflows.update(call.bucket, path_id(call), await request_body(call))
     return respond(call, {"MediaWorkflow": workflow_xml(workflow)})
 
 
 async def delete_workflow(call: Call) -> Response:
-    workflow_id = _workflow_id(call)
+    workflow_id = path_id(call)
     await call.services.workflows.delete(call.bucket, workflow_id)
     return respond(call, {"WorkflowId": workflow_id})
 
