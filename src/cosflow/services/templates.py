@@ -108,12 +108,17 @@ class TemplateService:
 
 def seed_presets(engine: Engine, presets: Iterable[tuple[str, str, str, str]]) -> None:
     """Write the Official templates (id, name, tag, body XML) so ids are stable across restarts;
-    an existing preset is refreshed to the current definition."""
+    a preset whose definition changed is refreshed (its UpdateTime then moves), others are left."""
     now = times.now()
     with engine.begin() as conn:
         for template_id, name, tag, body_xml in presets:
             template = Template(template_id, name, tag, "Official", ET.fromstring(body_xml))
-            if template_rows.get_template(conn, "", template_id) is None:
+            found = template_rows.get_template(conn, "", template_id)
+            if found is None:
                 template_rows.insert_template(conn, template, None, now)
-            else:
+            elif _definition(found[0]) != _definition(template):
                 template_rows.update_template(conn, template, now)
+
+
+def _definition(template: Template) -> tuple[str, str, bytes]:
+    return template.name, template.tag, ET.tostring(template.body)
