@@ -14,7 +14,7 @@ from qcloud_cos.cos_exception import CosServiceError
 from tests.support.server import ServerProcess
 from tests.support.signing import billion_laughs, error_code, error_field, signed
 from tests.support.templates import picprocess_template, snapshot_template, transcode_template
-from tests.support.workflows import node, workflow_body
+from tests.support.workflows import as_list, node, workflow_body
 
 BILLION_LAUGHS = billion_laughs("<Request><MediaWorkflow><Name>&lol9;</Name></MediaWorkflow></Request>")
 
@@ -338,4 +338,17 @@ def test_raw_invalid_bodies(
     for word in words:
         assert word in message, (word, message)
     assert "lollollol" not in resp.text
+    assert total(ci, media_bucket) == before
+
+
+def test_start_queue_of_the_wrong_kind_is_refused(ci: CosS3Client, media_bucket: str, templates: Templates) -> None:
+    """Start/Input/QueueId names the media queue; the bucket's picture queue is not one."""
+    picture_queue = as_list(ci.ci_get_media_pic_queue(Bucket=media_bucket)["QueueList"])[0]["QueueId"]
+    body = single(templates, transcode(templates))
+    body["MediaWorkflow"]["Topology"]["Nodes"]["Start"]["Input"]["QueueId"] = picture_queue
+    before = total(ci, media_bucket)
+    with pytest.raises(CosServiceError) as caught:
+        ci.ci_create_workflow(Bucket=media_bucket, Body=body)
+    assert caught.value.get_error_code() == "InvalidArgument"
+    assert f"queue {picture_queue} is a picture queue" in caught.value.get_error_msg()
     assert total(ci, media_bucket) == before

@@ -58,12 +58,13 @@ def ensure_defaults(conn: Connection, bucket: str) -> dict[str, Queue]:
 
 def queue_for(conn: Connection, bucket: str, kind: str, queue_id: str) -> Queue:
     """A queue of this bucket by id, or the bucket's default of that kind when no id is given."""
-    defaults = ensure_defaults(conn, bucket)
     if not queue_id:
-        return defaults[kind]
+        return ensure_defaults(conn, bucket)[kind]
     queue = queue_rows.get_queue(conn, queue_id)
     if queue is None or queue.bucket != bucket:
         raise InvalidArgument(f"queue {queue_id} does not exist in bucket {bucket}")
+    if queue.kind != kind:
+        raise InvalidArgument(f"queue {queue_id} is a {queue.kind} queue, not a {kind} queue")
     return with_notify(queue)
 
 

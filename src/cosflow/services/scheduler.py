@@ -24,11 +24,11 @@ from cosflow.db import templates as template_rows
 from cosflow.domain import times
 from cosflow.domain.ci import Queue, Run, Task, Workflow
 from cosflow.domain.states import QueueState, RunState, TaskState
-from cosflow.domain.topology import Node, Topology, parse_topology
+from cosflow.domain.topology import Node, StartInput, Topology, parse_topology
 from cosflow.ids import job_id as new_job_id
 from cosflow.ids import run_id as new_run_id
 from cosflow.services.callbacks import CallbackRecorder
-from cosflow.services.queues import queue_for, with_notify
+from cosflow.services.queues import queue_for
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,14 @@ def _topology(run: Run) -> Topology:
     return parse_topology(ET.fromstring(run.topology_xml))
 
 
+def _queues(conn: Connection, bucket: str, start: StartInput) -> dict[str, Queue]:
+    """The media and picture queues a run's tasks go to (named on Start, else the defaults)."""
+    return {
+        "media": queue_for(conn, bucket, "media", start.queue_id),
+        "picture": queue_for(conn, bucket, "picture", start.pic_queue_id),
+    }
+
+
 class Scheduler:
     def __init__(self, engine: Engine, wake: Callable[[], None], events: CallbackRecorder) -> None:
         self._engine = engine
@@ -81,10 +89,7 @@ class Scheduler:
     ) -> Run:
         topology = parse_topology(workflow.topology_element)
         start = topology.start_input()
-        queues = {
-            "media": queue_for(conn, bucket, "media", start.queue_id),
-            "picture": queue_for(conn, bucket, "picture", start.pic_queue_id),
-        }
+        queues = _queues(conn, bucket, start)
         run = Run(
             new_run_id(),
             workflow.workflow_id,
@@ -168,16 +173,8 @@ class Scheduler:
     def load(self, conn: Connection, run_id: str) -> RunContext:
         run = run_rows.get_run(conn, run_id)
         assert run is not None, run_id
-        queues = {}
-        for task in run_rows.run_tasks(conn, run_id):
-            queue = queue_rows.get_queue(conn, task.queue_id)
-            if queue is not None:
-                queues["picture" if task.node_type in PICTURE_TYPES else "media"] = with_notify(queue)
         topology = _topology(run)
-        start = topology.start_input()
-        queues.setdefault("media", queue_for(conn, run.bucket, "media", start.queue_id))
-        queues.setdefault("picture", queue_for(conn, run.bucket, "picture", start.pic_queue_id))
-        return RunContext(run, topology, queues)
+        return RunContext(run, topology, _queues(conn, run.bucket, topology.start_input()))
 
     def task_succeeded(self, job_id: str, result: dict[str, Any]) -> None:
         with self._engine.begin() as conn:

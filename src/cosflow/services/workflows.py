@@ -79,10 +79,9 @@ class WorkflowService:
             if target and bucket_rows.get(conn, target) is None:  # else every run would fail after its work
                 raise InvalidArgument(f"node {node.key}: Output Bucket {target} does not exist", resource=target)
         start = topology.start_input()
-        defaults = ensure_defaults(conn, bucket)
+        ensure_defaults(conn, bucket)
         for queue_id, kind in ((start.queue_id, "media"), (start.pic_queue_id, "picture")):
-            if queue_id and queue_id != defaults[kind].queue_id:
-                queue_for(conn, bucket, kind, queue_id)  # raises for a queue of another bucket
+            queue_for(conn, bucket, kind, queue_id)  # raises for a queue of another bucket or kind
         return name, state.value if state else None, element
 
     # --- CRUD ------------------------------------------------------------------------------------
