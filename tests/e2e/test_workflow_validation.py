@@ -170,6 +170,7 @@ CASES: list[tuple[str, Case, list[str]]] = [
     ),
     ("output-bucket-missing", missing_output_bucket, ["Node_1", "Output Bucket", "nowhere-1250000000"]),
     ("notify-url", notify_case(Url="ftp://127.0.0.1/cb"), ["Start", "Url", "ftp://127.0.0.1/cb"]),
+    ("notify-port", notify_case(Url="http://127.0.0.1:99999/cb"), ["Start", "Url", "99999"]),
     ("notify-event", notify_case(Event="TaskFinish,Bogus"), ["Start", "Event", "Bogus"]),
     ("notify-format", notify_case(ResultFormat="YAML"), ["Start", "ResultFormat"]),
     ("notify-type", notify_case(Type="TDMQ"), ["Start", "TDMQ"]),

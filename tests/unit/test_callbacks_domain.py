@@ -179,6 +179,13 @@ def test_guard_on_urls() -> None:
         asyncio.run(check_url("http://localhost:9/x", deny_private=True))  # resolved, not read as text
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/cb", "http://127.0.0.1:abc/cb", "http://[::1/cb"])
+def test_a_url_with_an_unusable_port_is_refused_not_a_crash(url: str) -> None:
+    """Such a URL used to raise ValueError out of the delivery and stall its whole batch."""
+    with pytest.raises(Refused):
+        asyncio.run(check_url(url, deny_private=False))
+
+
 class _Rebinding:
     """A resolver whose answer for the host changes to the metadata address (DNS rebinding)."""
 

@@ -126,8 +126,12 @@ class CallbackDispatcher:
                 retry_after = _retry_after(response.headers.get("retry-after", ""))
         except Refused as exc:
             return Outcome(callback, Attempt(moment, None, _ms(started), f"refused: {exc}", ""), False, True, None)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # OSError: DNS failed, and the like
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return Outcome(callback, Attempt(moment, None, _ms(started), error, ""), False, False, None)
+        except Exception as exc:  # never lose the batch's bookkeeping to one odd callback
+            log.exception("callback attempt failed unexpectedly", extra={"callback_id": callback.callback_id})
+            error = f"internal error: {type(exc).__name__}: {exc}"
             return Outcome(callback, Attempt(moment, None, _ms(started), error, ""), False, False, None)
         error = (
             ""

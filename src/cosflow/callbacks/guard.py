@@ -41,14 +41,16 @@ def check_address(address: str, deny_private: bool) -> None:
 
 
 async def check_url(url: str, deny_private: bool) -> None:
-    parts = urlsplit(url)
+    """Refuse what may never be called. A name that does not resolve *now* raises ``OSError``
+    (``socket.gaierror``): a DNS hiccup is worth a retry, not a dead callback."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # a port out of range or not a number, a broken IPv6 literal
+        raise Refused(f"{url!r} is not a usable URL: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused(f"only http and https URLs are called, not {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise Refused(f"cannot resolve {parts.hostname}: {exc}") from exc
+    infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     for info in infos:
         check_address(str(info[4][0]), deny_private)
 

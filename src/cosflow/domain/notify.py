@@ -35,7 +35,11 @@ def _text(element: ET.Element, name: str) -> str:
 
 
 def check_url(url: str, where: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range or not a number
+    except ValueError as exc:
+        raise InvalidArgument(f"{where}: NotifyConfig Url {url!r} is not a valid URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidArgument(f"{where}: NotifyConfig Url must be an http:// or https:// URL, got {url!r}")
 
