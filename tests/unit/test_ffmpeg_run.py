@@ -66,6 +66,20 @@ def test_cancel_kills_it_promptly() -> None:
     assert _no_ffmpeg_children()
 
 
+def test_a_failing_progress_report_does_not_fail_the_run() -> None:
+    """The runner's report writes to the database; if that fails, FFmpeg's output must still be
+    read to the end (else it blocks on a full pipe) and the run must still succeed."""
+    calls: list[float] = []
+
+    def report(fraction: float) -> None:
+        calls.append(fraction)
+        raise RuntimeError("database is locked")
+
+    short = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=3", "-f", "null", "-"]
+    ffmpeg.run(short, timeout=60, duration=3.0, progress=report)
+    assert len(calls) == 1
+
+
 def _detached_ffmpeg(output: Path, cwd: Path) -> subprocess.Popen[bytes]:
     """An FFmpeg started the way ffmpeg.run starts one (own session), as a dead server leaves it."""
     proc = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import shutil
 import signal
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cosflow.media.base import MediaError, Progress
+
+log = logging.getLogger(__name__)
 
 #: Set around a task by the runner (and copied into the worker thread with the context): once the
 #: event is set, the FFmpeg running for that task is killed, with its whole process group.
@@ -58,10 +61,17 @@ def executable() -> str:
 
 
 def _read_progress(stream: object, duration: float | None, progress: Progress | None) -> None:
+    """Read FFmpeg's progress lines to the end (an unread pipe would block it), reporting as we
+    go; a report that fails (say, the database is busy) stops the reports, never the reading."""
+    report = progress if duration else None
     for line in stream:  # type: ignore[attr-defined]
         key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and duration and progress and value.isdecimal():
-            progress(min(1.0, int(value) / 1_000_000 / duration))
+        if report is not None and duration and key == "out_time_us" and value.isdecimal():
+            try:
+                report(min(1.0, int(value) / 1_000_000 / duration))
+            except Exception:
+                log.warning("progress report failed; the task goes on without progress", exc_info=True)
+                report = None
 
 
 def _wait(proc: subprocess.Popen[str], deadline: float, timeout: float) -> None:
@@ -80,7 +90,6 @@ def run(
     timeout: float,
     duration: float | None = None,
     progress: Progress | None = None,
-    error_code: str = "InvalidInput",
 ) -> None:
     """Run ``ffmpeg <args>``; raise :class:`MediaError` with the stderr tail on failure or timeout."""
     command = [executable(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *args]
@@ -112,7 +121,7 @@ def run(
                 pipe.close()
     if proc.returncode != 0:
         detail = " | ".join(line.strip() for line in tail if line.strip())[-1500:]
-        raise MediaError(error_code, f"FFmpeg failed (exit {proc.returncode}): {detail or 'no output'}")
+        raise MediaError("InvalidInput", f"FFmpeg failed (exit {proc.returncode}): {detail or 'no output'}")
 
 
 def kill_orphans(under: Path) -> int:
