@@ -113,9 +113,18 @@ def search(
 
 def redeliver(conn: Connection, callback_ids: Sequence[str], now: datetime) -> int:
     """Back in line from the start of the retry schedule."""
+    return _back_in_line(conn, callbacks.c.callback_id.in_(list(callback_ids)), now)
+
+
+def redeliver_dead_since(conn: Connection, since: datetime, now: datetime) -> int:
+    """Every dead callback created at or after ``since``, back in line (one statement)."""
+    return _back_in_line(conn, (callbacks.c.state == "dead") & (callbacks.c.created_at >= since), now)
+
+
+def _back_in_line(conn: Connection, which: Any, now: datetime) -> int:
     query = (
         update(callbacks)
-        .where(callbacks.c.callback_id.in_(list(callback_ids)))
+        .where(which)
         .values(state="pending", attempts=0, next_attempt_at=now, lease_until=None, delivered_at=None)
     )
     return conn.execute(query).rowcount

@@ -106,11 +106,14 @@ class CallbackService:
     def redeliver(self, callback_ids: list[str]) -> int:
         with self._engine.begin() as conn:
             count = callback_rows.redeliver(conn, callback_ids, times.now())
-        if self._wake is not None:
-            self._wake()
-        return count
+        return self._woken(count)
 
     def redeliver_failed_since(self, since: datetime) -> int:
-        with self._engine.connect() as conn:
-            dead = callback_rows.search(conn, state="dead", since=since, limit=1_000_000)
-        return self.redeliver([c.callback_id for c in dead]) if dead else 0
+        with self._engine.begin() as conn:
+            count = callback_rows.redeliver_dead_since(conn, since, times.now())
+        return self._woken(count)
+
+    def _woken(self, count: int) -> int:
+        if count and self._wake is not None:
+            self._wake()
+        return count
