@@ -85,6 +85,7 @@ def test_default_status_is_204_and_redirect_is_honoured(server: ServerProcess, b
         (lambda f: {k: v for k, v in f.items() if k != "policy"}, "AccessDenied"),
         (lambda f: f | {"key": "elsewhere/x"}, "AccessDenied"),  # violates starts-with
         (lambda f: f | {"policy": "not base64 json"}, "InvalidPolicyDocument"),
+        (lambda f: f | {"q-key-time": "1;" + "9" * 5000}, "AccessDenied"),  # int() refuses 5,000 digits
     ],
 )
 def test_bad_forms_are_refused_and_store_nothing(

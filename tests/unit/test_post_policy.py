@@ -161,3 +161,9 @@ def test_every_sent_field_must_be_covered_by_a_condition() -> None:
     post_policy.check(policy, fields, 1, now, ["key", *exempt])
     with pytest.raises(AccessDenied, match="success_action_redirect"):
         post_policy.check(policy, fields, 1, now, ["key", "success_action_redirect"])
+
+
+@pytest.mark.parametrize("bound", ["a", "9" * 5000])
+def test_a_content_length_range_that_is_not_two_integers_is_an_invalid_policy(bound: str) -> None:
+    with pytest.raises(InvalidPolicyDocument, match="two integers"):
+        post_policy.check(policy(["content-length-range", 0, bound]), form(), 1, NOW)

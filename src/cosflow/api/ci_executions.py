@@ -12,6 +12,7 @@ from cosflow.api.context import Call
 from cosflow.domain import citimes
 from cosflow.domain.callbacks import result_info
 from cosflow.domain.ci import RunFilter, Task
+from cosflow.domain.numbers import plain_uint
 from cosflow.domain.states import RunState
 from cosflow.errors import InvalidArgument
 
@@ -41,7 +42,8 @@ async def list_executions(call: Call) -> Response:
     if order not in ("Desc", "Asc"):
         raise InvalidArgument("orderByTime must be Desc or Asc", resource="orderByTime")
     token = call.query("nextToken")
-    if token and not (token.isascii() and token.isdigit() and len(token) <= 18):  # offsets we issued fit 64 bits
+    offset = plain_uint(token) if token else 0
+    if offset is None:
         raise InvalidArgument("nextToken is not one this server issued", resource="nextToken")
     wanted = RunFilter(
         name=call.query("name"),
@@ -51,7 +53,7 @@ async def list_executions(call: Call) -> Response:
         ascending=order == "Asc",
     )
     runs, next_offset = await call.services.executions.list(
-        call.bucket, call.query("workflowId"), wanted, offset=int(token or 0), size=call.int_query("size", 10, 1, 100)
+        call.bucket, call.query("workflowId"), wanted, offset=offset, size=call.int_query("size", 10, 1, 100)
     )
     entries = [
         {

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from cosflow.api.auth import Principal
 from cosflow.api.routing import Target
+from cosflow.domain.numbers import plain_uint
 from cosflow.errors import InvalidArgument
 from cosflow.wiring import Services
 
@@ -52,9 +53,10 @@ class Call:
         raw = self.request.headers.get("content-length")
         if raw is None:
             return None
-        if not raw.isdecimal():
+        length = plain_uint(raw)
+        if length is None:
             raise InvalidArgument("Content-Length must be a non-negative integer", resource="Content-Length")
-        return int(raw)
+        return length
 
     @property
     def owner(self) -> dict[str, str]:

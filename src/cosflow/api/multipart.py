@@ -11,6 +11,7 @@ from cosflow.api import headers as hdr
 from cosflow.api import xmlio
 from cosflow.api.context import Call
 from cosflow.domain import times
+from cosflow.domain.numbers import plain_uint
 from cosflow.domain.records import Upload
 from cosflow.errors import InvalidArgument, MalformedXML
 from cosflow.services.multipart import MAX_PART_NUMBER, RequestedPart
@@ -46,10 +47,10 @@ def _requested_parts(root: Any) -> list[RequestedPart]:
         raise MalformedXML("the body must be a <CompleteMultipartUpload> document")
     requested = []
     for element in root.findall("Part"):
-        number = xmlio.text(element, "PartNumber").strip()
-        if not number.isdecimal():
+        number = plain_uint(xmlio.text(element, "PartNumber").strip())
+        if number is None:
             raise MalformedXML("every <Part> needs a numeric <PartNumber>")
-        requested.append(RequestedPart(int(number), xmlio.text(element, "ETag")))
+        requested.append(RequestedPart(number, xmlio.text(element, "ETag")))
     return requested
 
 

@@ -12,6 +12,7 @@ from cosflow.api import xmlio
 from cosflow.api.context import Call
 from cosflow.api.form_stream import FormStream
 from cosflow.domain import post_policy, qsign, times
+from cosflow.domain.numbers import plain_uint
 from cosflow.errors import (
     AccessDenied,
     InvalidAccessKeyId,
@@ -32,13 +33,14 @@ def _authorise(call: Call, fields: dict[str, str]) -> None:
     if secret_id not in keys:
         raise InvalidAccessKeyId(resource=secret_id or "q-ak")
     key_time = fields.get("q-key-time") or fields.get("q-sign-time", "")
-    start, _, end = key_time.partition(";")
-    if not (start.isdecimal() and end.isdecimal()):
+    text_start, _, text_end = key_time.partition(";")
+    start, end = plain_uint(text_start), plain_uint(text_end)
+    if start is None or end is None:
         raise AccessDenied("q-key-time must be '<start>;<end>'")
     now = int(time.time())
-    if now > int(end):
+    if now > end:
         raise RequestExpired()
-    if now < int(start) - call.services.settings.clock_skew_seconds:
+    if now < start - call.services.settings.clock_skew_seconds:
         raise AccessDenied("q-key-time starts in the future")
     policy = post_policy.decode(fields["policy"])
     expected = qsign.post_policy_signature(keys[secret_id], key_time, policy.raw)

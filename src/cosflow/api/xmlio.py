@@ -9,13 +9,14 @@ from defusedxml import DefusedXmlException
 from starlette.requests import Request
 
 from cosflow.domain import xmldoc
+from cosflow.domain.numbers import plain_uint
 from cosflow.errors import EntityTooLarge, MalformedXML
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The whole (small) request body, refusing more than ``max_bytes`` without reading it all."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdecimal() and int(declared) > max_bytes:
+    if declared and (plain_uint(declared) or 0) > max_bytes:
         raise EntityTooLarge(f"XML bodies are at most {max_bytes} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():

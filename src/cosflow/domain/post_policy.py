@@ -50,7 +50,7 @@ def _check_one(condition: Any, fields: Mapping[str, str], size: int | None) -> N
         raise InvalidPolicyDocument(f"unsupported policy condition {condition!r}")
     op, name, value = (str(condition[0]).lower(), condition[1], condition[2])
     if op == "content-length-range":
-        low, high = int(name), int(value)
+        low, high = _range(condition)
         if size is not None and not low <= size <= high:
             raise AccessDenied(f"policy condition failed: content length {size} outside [{low}, {high}]")
     elif op == "eq":
@@ -79,11 +79,15 @@ def length_range(policy: Policy) -> tuple[int, int] | None:
     """The ``content-length-range`` the policy allows, if it sets one."""
     for condition in policy.conditions:
         if isinstance(condition, list) and len(condition) == 3 and str(condition[0]).lower() == "content-length-range":
-            try:
-                return int(condition[1]), int(condition[2])
-            except (TypeError, ValueError) as exc:
-                raise InvalidPolicyDocument("content-length-range needs two integers") from exc
+            return _range(condition)
     return None
+
+
+def _range(condition: list[Any]) -> tuple[int, int]:
+    try:
+        return int(condition[1]), int(condition[2])
+    except (TypeError, ValueError) as exc:  # ValueError also for numbers past 4,300 digits
+        raise InvalidPolicyDocument("content-length-range needs two integers") from exc
 
 
 def check(policy: Policy, fields: Mapping[str, str], size: int | None, now: datetime, sent: Iterable[str] = ()) -> None:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cosflow.domain.numbers import plain_uint
 from cosflow.media.base import MediaError
 
 
@@ -65,9 +66,10 @@ class Fields:
         raw = self.text(path)
         if not raw:
             return None
-        if not raw.isdecimal() or not low <= int(raw) <= high:
+        value = plain_uint(raw)
+        if value is None or not low <= value <= high:
             raise invalid(f"{self._name(path)} must be an integer in [{low:g}, {high:g}], got {raw!r}")
-        return int(raw)
+        return value
 
     def choice(self, path: str, choices: Mapping[str, str], default: str) -> str:
         """The canonical spelling of one of ``choices`` (keyed in lower case), ``default`` when absent."""

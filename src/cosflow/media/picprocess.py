@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cosflow.domain.numbers import plain_uint
 from cosflow.media.base import Job, MediaError, Product, Progress
 from cosflow.media.params import Fields
 
@@ -148,7 +149,7 @@ def _format(value: str, rule: Rule) -> None:
 
 def _quality(value: str, rule: Rule) -> None:
     number = value.rstrip("!")
-    if not number.isdecimal() or not 1 <= int(number) <= 100:
+    if not 1 <= (plain_uint(number) or 0) <= 100:
         raise _bad("quality", value, "an integer in [1, 100]")
     rule.quality = int(number)
 

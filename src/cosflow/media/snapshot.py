@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from cosflow.domain.numbers import plain_uint
 from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Product, Progress, share
 from cosflow.media.params import Fields, invalid
@@ -51,7 +52,7 @@ def _ci_param(text: str) -> tuple[str | None, int | None]:
                     raise invalid(f"CIParam format must be jpg, png or webp, got {value!r}")
                 fmt = _FORMATS[value.lower()]
             elif key == "quality":
-                if not value.isdecimal() or not 1 <= int(value) <= 100:
+                if not 1 <= (plain_uint(value) or 0) <= 100:
                     raise invalid(f"CIParam quality must be in [1, 100], got {value!r}")
                 quality = int(value)
     return fmt, quality

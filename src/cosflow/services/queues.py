@@ -14,6 +14,7 @@ from cosflow.db import runs as run_rows
 from cosflow.domain import times
 from cosflow.domain.ci import Queue
 from cosflow.domain.notify import parse_notify
+from cosflow.domain.numbers import plain_uint
 from cosflow.domain.states import QueueState, TaskState, parse_enum
 from cosflow.errors import InvalidArgument
 from cosflow.ids import queue_id as new_queue_id
@@ -79,10 +80,10 @@ def apply_update(conn: Connection, queue: Queue, request: ET.Element) -> Queue:
         raise InvalidArgument(f"queue State must be Active or Paused, got {state_text!r}")
     max_concurrent = queue.max_concurrent
     if request.findtext("MaxConcurrent"):
-        raw = request.findtext("MaxConcurrent", "").strip()
-        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_CONCURRENT_LIMIT:
+        parsed = plain_uint(request.findtext("MaxConcurrent", "").strip())
+        if parsed is None or not 1 <= parsed <= MAX_CONCURRENT_LIMIT:
             raise InvalidArgument(f"queue MaxConcurrent must be 1..{MAX_CONCURRENT_LIMIT}")
-        max_concurrent = int(raw)
+        max_concurrent = parsed
     notify_el = request.find("NotifyConfig")
     notify_xml = queue.notify_xml
     if notify_el is not None:

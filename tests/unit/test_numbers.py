@@ -1,0 +1,17 @@
+"""``domain.numbers.plain_uint``: the one check for integers that arrive in requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from cosflow.domain.numbers import MAX_DIGITS, plain_uint
+
+
+@pytest.mark.parametrize("text, value", [("0", 0), ("007", 7), ("1" * MAX_DIGITS, int("1" * MAX_DIGITS))])
+def test_plain_digits_are_read(text: str, value: int) -> None:
+    assert plain_uint(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "-1", "+1", "1.0", " 1", "\u00b2", "\u0663", "1" * (MAX_DIGITS + 1), "9" * 5000])
+def test_anything_else_is_none_never_an_exception(text: str) -> None:
+    assert plain_uint(text) is None
