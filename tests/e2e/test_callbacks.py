@@ -415,3 +415,13 @@ def test_listen_prints_verifies_and_answers_the_chosen_status(tmp_path: Any) -> 
         output = listener.communicate(timeout=10)[0]
     assert "signature=ok" in output and "BAD SIGNATURE" in output
     assert "WorkflowFinish run=i1 object=car.mp4 state=Success" in output and "out/car.mp4" in output
+
+
+def test_callbacks_api_answers_only_under_its_own_path(cb: CosS3Client, callback_server: ServerProcess) -> None:
+    """/api/<anything else> is not the callbacks API (it used to act as if it were), and an
+    unknown callback id is a clear 400."""
+    for method, path in (("GET", "/api/x"), ("POST", "/api/x/redeliver")):
+        resp = _api(callback_server, cb, method, path, since="2020-01-01T00:00:00+0800")
+        assert resp.status_code == 405 and "<Code>MethodNotAllowed</Code>" in resp.text, resp.text
+    unknown = _api(callback_server, cb, "POST", "/api/callbacks/cnope/redeliver")
+    assert unknown.status_code == 400 and "cnope does not exist" in unknown.text

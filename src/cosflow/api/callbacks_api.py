@@ -60,8 +60,11 @@ async def handle(call: Call) -> Response:
     if call.principal.anonymous:
         raise AccessDenied("the callbacks API needs a signed request")
     service = call.services.callbacks
-    parts = call.target.signed_paths[0].strip("/").split("/")[2:]  # after api/callbacks
+    segments = call.target.signed_paths[0].strip("/").split("/")
     method = call.request.method
+    if segments[:2] != ["api", "callbacks"]:
+        raise MethodNotAllowed(f"{method} {call.target.signed_paths[0]} is not a callbacks API operation")
+    parts = segments[2:]
     if method == "GET" and not parts:
         found = await to_thread.run_sync(
             lambda: service.search(
@@ -81,6 +84,8 @@ async def handle(call: Call) -> Response:
             raise InvalidArgument("redeliver needs ?since=<ISO time>", resource="since")
         return JSONResponse({"redelivered": await to_thread.run_sync(service.redeliver_failed_since, since)})
     if method == "POST" and len(parts) == 2 and parts[1] == "redeliver":
-        await to_thread.run_sync(service.show, parts[0])  # 400 for an unknown id
-        return JSONResponse({"redelivered": await to_thread.run_sync(service.redeliver, [parts[0]])})
+        redelivered = await to_thread.run_sync(service.redeliver, [parts[0]])
+        if not redelivered:
+            raise InvalidArgument(f"callback {parts[0]} does not exist")
+        return JSONResponse({"redelivered": redelivered})
     raise MethodNotAllowed(f"{method} {call.target.signed_paths[0]} is not a callbacks API operation")
