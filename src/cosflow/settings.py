@@ -117,7 +117,7 @@ def _coerce(name: str, value: Any) -> Any:
         if kind == "float":
             return float(value)
         if kind == "bool":
-            return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+            return value if isinstance(value, bool) else _BOOLS[str(value).strip().lower()]
         if kind == "tuple[int, ...]":
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(int(str(s).strip()) for s in items if str(s).strip())
@@ -127,8 +127,12 @@ def _coerce(name: str, value: Any) -> Any:
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(s.strip() for s in items if s.strip())
         return str(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError) as exc:  # KeyError: a bool word we do not know
         raise ConfigError(f"setting {name!r}: cannot use {value!r}") from exc
+
+
+#: A misspelt switch (``ture``) is an error, not a silent False.
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def _key_pairs(raw: Any) -> tuple[KeyPair, ...]:
@@ -198,6 +202,12 @@ def load_settings(
         raise ConfigError("callback_retry_schedule needs at least one entry")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
+    if settings.callback_concurrency < 1:
+        raise ConfigError("callback_concurrency must be at least 1")
+    if min(settings.task_timeout_seconds, settings.callback_timeout, settings.callback_connect_timeout) <= 0:
+        raise ConfigError("task_timeout_seconds, callback_timeout and callback_connect_timeout must be positive")
+    if min(settings.callback_retry_schedule) < 0:
+        raise ConfigError("callback_retry_schedule entries cannot be negative")
     if not settings.appid.isdecimal():
         raise ConfigError(f"appid must be digits, got {settings.appid!r}")
     return replace(settings, credentials=tuple(pairs))

@@ -113,6 +113,26 @@ def test_bad_integer(source: str, value: str) -> None:
             load_settings(env=ENV_PAIR, **{value: "eighty"})
 
 
+def test_a_misspelt_switch_is_an_error_not_false() -> None:
+    with pytest.raises(ConfigError, match="callback_deny_private"):
+        load_settings(env={**ENV_PAIR, "COSFLOW_CALLBACK_DENY_PRIVATE": "ture"})
+    assert load_settings(env={**ENV_PAIR, "COSFLOW_CALLBACK_DENY_PRIVATE": "off"}).callback_deny_private is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("COSFLOW_CALLBACK_CONCURRENCY", "0", "callback_concurrency"),
+        ("COSFLOW_CALLBACK_TIMEOUT", "0", "callback_timeout"),
+        ("COSFLOW_TASK_TIMEOUT_SECONDS", "-5", "task_timeout_seconds"),
+        ("COSFLOW_CALLBACK_RETRY_SCHEDULE", "0,-1", "callback_retry_schedule"),
+    ],
+)
+def test_values_that_would_break_the_server_are_refused(variable: str, value: str, named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_settings(env={**ENV_PAIR, variable: value})
+
+
 def test_appid_must_be_digits() -> None:
     with pytest.raises(ConfigError, match="appid"):
         load_settings(env={**ENV_PAIR, "COSFLOW_APPID": "12ab"})
