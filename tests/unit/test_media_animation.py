@@ -54,6 +54,14 @@ def test_gif_has_fps_times_duration_frames_at_the_asked_size(video: Path, work: 
     assert all(abs(duration - 100) <= 10 for duration in durations[:-1])
 
 
+@pytest.mark.parametrize("start", ["0", "0.0", "00"])
+def test_a_start_of_zero_however_written_is_the_beginning(video: Path, work: Path, start: str) -> None:
+    product = run(
+        video, work, template("gif", "<Fps>5</Fps><Width>160</Width>", f"<Start>{start}</Start><Duration>1</Duration>")
+    )
+    assert abs(len(frames(product.path)[2]) - 5) <= 1
+
+
 def test_hgif_is_a_gif_with_its_own_palette_per_frame(video: Path, work: Path) -> None:
     product = run(video, work, template("hgif", "<Fps>8</Fps><Height>128</Height>", "<Duration>2</Duration>"))
     fmt, size, pictures, _ = frames(product.path)

@@ -67,10 +67,9 @@ def parse_params(operation: ET.Element | None, template: ET.Element | None) -> A
     quality = fields.integer("Video/Quality", 0, 100, open_low=True)
     if quality is not None and fmt != "webp":
         raise invalid("Animation Video/Quality applies to webp only")
-    start = fields.text("TimeInterval/Start")
     return AnimationParams(
         fmt=fmt,
-        start=0.0 if start in ("", "0") else fields.number("TimeInterval/Start", 0, math.inf, open_low=True) or 0.0,
+        start=fields.number("TimeInterval/Start", 0, math.inf) or 0.0,
         duration=fields.number("TimeInterval/Duration", 0, math.inf, open_low=True),
         fps=fields.number("Video/Fps", 0, 60, open_low=True),
         frames_per_second=fields.number("Video/AnimateFramesPerSecond", 0, 60, open_low=True),
