@@ -115,19 +115,29 @@ def test_json_bodies(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
     assert got.headers["Content-Type"] == "application/json"
 
 
-def test_event_filter_and_failed_run(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
-    _workflow(cb, bucket, _notify(receiver, "JSON", "TaskFinish"), smart=False)
+def test_event_filter_and_failed_run(
+    cb: CosS3Client, bucket: str, receiver: Receiver, callback_server: ServerProcess
+) -> None:
+    task_only = _workflow(cb, bucket, _notify(receiver, "JSON", "TaskFinish"), smart=False)
     cb.put_object(Bucket=bucket, Key="bad.mp4", Body=b"fail:Transcode")
     (got,) = receiver.wait_for(1)
     detail = json.loads(got.body)["JobsDetail"]
     assert detail["State"] == "Failed" and detail["Code"] == "TestFailure"
     receiver.clear()
-    _workflow(cb, bucket, _notify(receiver, "JSON", "WorkflowFinish"), smart=False)
+    finish_only = _workflow(cb, bucket, _notify(receiver, "JSON", "WorkflowFinish"), smart=False)
     cb.put_object(Bucket=bucket, Key="bad2.mp4", Body=b"fail:Transcode")
     bodies = [json.loads(r.body) for r in receiver.wait_for(2)]
     finish = next(b for b in bodies if b["EventName"] == "WorkflowFinish")
     task = finish["WorkflowExecution"]["Tasks"][0]
     assert finish["WorkflowExecution"]["State"] == "Failed" and task["Code"] == "TestFailure" and task["Message"]
+    # and nothing outside each filter was queued (events are filtered before they are written)
+    for workflow_id, wanted in ((task_only, ["TaskFinish"]), (finish_only, ["WorkflowFinish"])):
+        runs = runs_of(cb, bucket, workflow_id)
+        assert runs, workflow_id
+        for run in runs:
+            wait_run(cb, bucket, run["RunId"])
+            listed = _api(callback_server, cb, "GET", "/api/callbacks", run_id=run["RunId"]).json()["callbacks"]
+            assert [c["event"] for c in listed] == wanted, (workflow_id, listed)
 
 
 def test_queue_notify_config_is_the_fallback(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:

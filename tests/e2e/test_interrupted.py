@@ -52,6 +52,7 @@ def test_client_disconnect_mid_upload_leaves_nothing(client: CosS3Client, server
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(_raw_put_headers(bucket, "victim", 8 * 1024 * 1024))
         sock.sendall(os.urandom(3 * 1024 * 1024))
+        assert _wait_for(lambda: bool(_tmp_files(server.data_dir)), timeout=10), "the upload never reached the disk"
     assert _wait_for(lambda: not _tmp_files(server.data_dir)), "temp file of the aborted upload was not removed"
     assert client.get_object(Bucket=bucket, Key="victim")["Body"].get_raw_stream().read() == b"old version"
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
