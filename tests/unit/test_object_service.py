@@ -308,6 +308,17 @@ def test_complete_with_a_wrong_etag_raises_invalid_part_and_keeps_the_upload(wor
         run(world.objects.head, BUCKET, "big.bin")
 
 
+def test_complete_whose_part_blob_vanished_is_invalid_part_not_a_500(world: World) -> None:
+    """A part re-uploaded during completion can have its old blob collected before compose."""
+    upload_id = start_upload(world)
+    p1 = upload_part(world, upload_id, 1, PART1)
+    del world.store.blobs[p1.blob_id]  # as if collected after a concurrent re-upload
+    with pytest.raises(InvalidPart, match="retry"):
+        run(world.multipart.complete, BUCKET, "big.bin", upload_id, [RequestedPart(1, p1.etag)])
+    with pytest.raises(NoSuchKey):
+        run(world.objects.head, BUCKET, "big.bin")
+
+
 def test_complete_success_keeps_only_the_assembled_blob(world: World) -> None:
     upload_id = start_upload(world)
     p1 = upload_part(world, upload_id, 1, PART1)

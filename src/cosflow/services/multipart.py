@@ -22,6 +22,7 @@ from cosflow.errors import (
     InvalidPartOrder,
     NoSuchBucket,
     NoSuchUpload,
+    StorageError,
 )
 from cosflow.ids import upload_id as new_upload_id
 from cosflow.services import garbage, transfer
@@ -153,7 +154,10 @@ class MultipartService:
     async def complete(self, bucket: str, key: str, upload_id: str, requested: Sequence[RequestedPart]) -> StoredObject:
         upload, stored = await self.list_parts(bucket, key, upload_id)
         chosen = self._chosen_parts(stored, requested)
-        info = await to_thread.run_sync(self._store.compose, [p.blob_id for p in chosen])
+        try:
+            info = await to_thread.run_sync(self._store.compose, [p.blob_id for p in chosen])
+        except StorageError as exc:  # most likely a part re-uploaded (its old blob collected) meanwhile
+            raise InvalidPart(f"could not put the parts together ({exc}); if a part was uploaded again, retry") from exc
         etag = multipart_etag([p.etag for p in chosen])
         obj = StoredObject(bucket, key, info.blob_id, info.size, etag, times.now(), upload.attrs)
 
