@@ -8,6 +8,7 @@ import platform
 import resource
 import socket
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from cosflow import __version__
 from cosflow.api.app import create_app
 from cosflow.domain import citimes
 from cosflow.domain.deliveries import Callback
-from cosflow.errors import ConfigError
+from cosflow.errors import ConfigError, CosflowError
 from cosflow.media.base import Registry
 from cosflow.services.callbacks import CallbackService
 from cosflow.settings import Settings, load_settings
@@ -183,6 +184,16 @@ def _callback_service(config: Path | None, data_dir: Path | None) -> CallbackSer
     return CallbackService(engine, wake=None)
 
 
+def _time_option(name: str, text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return citimes.parse(text)
+    except ValueError as exc:
+        console.print(f"[red]{name}:[/red] not a time: {text!r} (e.g. 2024-05-08T11:05:09+0800)")
+        raise typer.Exit(2) from exc
+
+
 def _print_callback(c: Callback) -> None:
     when = c.delivered_at or c.next_attempt_at
     console.print(
@@ -203,14 +214,23 @@ def callbacks_list(
 ) -> None:
     """List callbacks by run or state."""
     service = _callback_service(config, data_dir)
-    for callback in service.search(run_id=run, state=state, since=citimes.parse(since) if since else None, limit=limit):
+    try:
+        found = service.search(run_id=run, state=state, since=_time_option("--since", since), limit=limit)
+    except CosflowError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    for callback in found:
         _print_callback(callback)
 
 
 @callbacks_cli.command("show")
 def callbacks_show(callback_id: str, config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
     """One callback, its body and every attempt."""
-    callback, attempts = _callback_service(config, data_dir).show(callback_id)
+    try:
+        callback, attempts = _callback_service(config, data_dir).show(callback_id)
+    except CosflowError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
     _print_callback(callback)
     console.print(f"POST {callback.url} ({callback.content_type})", markup=False)
     console.print(callback.body, markup=False)
@@ -232,7 +252,9 @@ def callbacks_redeliver(
     """Put callbacks back in line (the running server delivers them)."""
     service = _callback_service(config, data_dir)
     if failed_since:
-        count = service.redeliver_failed_since(citimes.parse(failed_since))
+        since = _time_option("--failed-since", failed_since)
+        assert since is not None  # failed_since is not empty
+        count = service.redeliver_failed_since(since)
     elif callback_ids:
         count = service.redeliver(list(callback_ids))
     else:

@@ -435,3 +435,26 @@ def test_callbacks_api_answers_only_under_its_own_path(cb: CosS3Client, callback
         assert resp.status_code == 405 and "<Code>MethodNotAllowed</Code>" in resp.text, resp.text
     unknown = _api(callback_server, cb, "POST", "/api/callbacks/cnope/redeliver")
     assert unknown.status_code == 400 and "cnope does not exist" in unknown.text
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (("list", "--since", "junk"), "--since: not a time"),
+        (("list", "--state", "bogus"), "state must be pending, delivered or dead"),
+        (("show", "cnope"), "callback cnope does not exist"),
+        (("redeliver", "--failed-since", "junk"), "--failed-since: not a time"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Any, args: tuple[str, ...], said: str) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and said in result.stdout, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
