@@ -161,7 +161,7 @@ def test_delete_many_collects_every_blob(world: World) -> None:
 
 def test_copy_is_an_independent_blob(world: World) -> None:
     source = put(world, "src", b"copy me")
-    copy = run(world.objects.copy, BUCKET, "src", BUCKET, "dst", None)
+    copy = run(world.objects.copy, source, BUCKET, "dst", None)
     assert copy.blob_id != source.blob_id
     assert copy.etag == source.etag
     run(world.objects.delete, BUCKET, "src")
@@ -422,3 +422,14 @@ def test_upload_id_is_bound_to_its_key(world: World) -> None:
     with pytest.raises(NoSuchUpload):
         upload_part(world, upload_id, 1, PART1, key="two")
     assert world.store.blobs == {}
+
+
+def test_copy_of_a_source_overwritten_meanwhile_copies_the_current_version(world: World) -> None:
+    """Copy Object reads the source once (for its preconditions); if an overwrite then collects
+    that version's blob, the copy takes the current version rather than failing with a 500."""
+    old = put(world, "src", b"first version")
+    put(world, "src", b"second version")
+    assert old.blob_id not in world.store.blobs  # collected
+    copied = run(world.objects.copy, old, BUCKET, "dst", None)
+    assert read(world, "dst") == b"second version"
+    assert copied.etag == hashlib.md5(b"second version").hexdigest()

@@ -62,7 +62,7 @@ async def copy_object(call: Call) -> Response:
     source = await call.services.objects.head(src_bucket, src_key)
     _check_preconditions(source, headers, prefix="x-cos-copy-source-", is_read=False)
     attrs = hdr.attrs_from(headers, source.attrs.content_type) if directive == "replaced" else None
-    obj = await call.services.objects.copy(src_bucket, src_key, call.bucket, call.key, attrs)
+    obj = await call.services.objects.copy(source, call.bucket, call.key, attrs)
     body = xmlio.render(
         "CopyObjectResult", {"ETag": hdr.quoted(obj.etag), "LastModified": times.iso_z(obj.last_modified)}
     )

@@ -191,14 +191,15 @@ class ObjectService:
 
         return await self._tx(run)
 
-    async def copy(
-        self, src_bucket: str, src_key: str, bucket: str, key: str, attrs: ObjectAttrs | None
-    ) -> StoredObject:
-        """Copy an object; ``attrs=None`` keeps the source's metadata (directive Copy)."""
+    async def copy(self, source: StoredObject, bucket: str, key: str, attrs: ObjectAttrs | None) -> StoredObject:
+        """Copy ``source`` (as the caller read it); ``attrs=None`` keeps its metadata (directive
+        Copy). If an overwrite raced the copy and its blob is gone, the current version is copied."""
         validate_key(key)
-        source, reader = await self.open(src_bucket, src_key)
-        reader.close()
-        info = await to_thread.run_sync(self._store.copy, source.blob_id)
+        try:
+            info = await to_thread.run_sync(self._store.copy, source.blob_id)
+        except StorageError:
+            source = await self.head(source.bucket, source.key)
+            info = await to_thread.run_sync(self._store.copy, source.blob_id)
         return await self.commit_blob(bucket, key, info, source.etag, attrs or source.attrs)
 
     async def list(self, bucket: str, prefix: str, delimiter: str, marker: str, max_keys: int) -> Page[StoredObject]:
