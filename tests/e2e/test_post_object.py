@@ -16,17 +16,16 @@ from qcloud_cos import CosS3Client
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY, ServerProcess
 
 
-def _form(bucket: str, conditions: list[object], secret_key: str = SECRET_KEY, ttl: int = 600) -> dict[str, str]:
-    """The fields a web page would embed, signed the way Tencent's docs describe (not by our code)."""
+def _form(
+    bucket: str, conditions: list[object], secret_key: str = SECRET_KEY, ttl: int = 600, signed: bool = True
+) -> dict[str, str]:
+    """The fields a web page would embed, signed the way Tencent's docs describe (not by our code);
+    ``signed`` adds the three q-* conditions COS requires."""
     now = int(time.time())
     key_time = f"{now - 60};{now + ttl}"
     expiration = (datetime.now(UTC) + timedelta(seconds=ttl)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    policy = json.dumps(
-        {
-            "expiration": expiration,
-            "conditions": [{"q-sign-algorithm": "sha1"}, {"q-ak": SECRET_ID}, {"q-sign-time": key_time}, *conditions],
-        }
-    )
+    required = [{"q-sign-algorithm": "sha1"}, {"q-ak": SECRET_ID}, {"q-sign-time": key_time}] if signed else []
+    policy = json.dumps({"expiration": expiration, "conditions": [*required, *conditions]})
     sign_key = hmac.new(secret_key.encode(), key_time.encode(), hashlib.sha1).hexdigest()
     string_to_sign = hashlib.sha1(policy.encode()).hexdigest()
     signature = hmac.new(sign_key.encode(), string_to_sign.encode(), hashlib.sha1).hexdigest()
@@ -43,6 +42,79 @@ def _post(server: ServerProcess, bucket: str, fields: dict[str, str], content: b
     host = f"{bucket}.cos.{REGION}.myqcloud.com"
     files = {"file": (name, content, "video/mp4")}
     return httpx.post(f"{server.endpoint}/", data=fields, files=files, headers={"Host": host})
+
+
+def _java_demo_body(bucket: str, key: str, content: bytes, secret_key: str = SECRET_KEY) -> tuple[str, bytes]:
+    """The request body tencentyun/cos-java-sdk-v5 ``demo/PostObjectDemo.java`` builds, byte for byte:
+    a policy on bucket and the three q-* fields only; form fields ``key`` and the q-* fields in the
+    order Java's HashMap iterates them; the file part with its ``Content-Type``; signature from
+    ``COSSigner.buildPostObjectSignature`` (HMAC-SHA1(HMAC-SHA1(key, keyTime), SHA1(policy)))."""
+    start = int(time.time())
+    end = start + 30 * 60
+    key_time = f"{start};{end}"
+    expiration = datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    policy = (
+        "{\n"
+        f'    "expiration": "{expiration}",\n'
+        '    "conditions": [\n'
+        f'        {{ "bucket": "{bucket}" }},\n'
+        '        { "q-sign-algorithm": "sha1" },\n'
+        f'        {{ "q-ak": "{SECRET_ID}" }},\n'
+        f'        {{ "q-sign-time":"{key_time}" }}\n'
+        "    ]\n"
+        "}"
+    )
+    sign_key = hmac.new(secret_key.encode(), key_time.encode(), hashlib.sha1).hexdigest()
+    signature = hmac.new(sign_key.encode(), hashlib.sha1(policy.encode()).hexdigest().encode(), hashlib.sha1)
+    fields = {  # HashMap<String, String> iteration order for these six names
+        "q-sign-algorithm": "sha1",
+        "q-ak": SECRET_ID,
+        "q-signature": signature.hexdigest(),
+        "q-key-time": key_time,
+        "key": key,
+        "policy": base64.b64encode(policy.encode()).decode(),
+    }
+    boundary = "----WebKitFormBoundaryZBPbaoYE2gqeB21N"
+    parts = (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items())
+    head = "".join(parts)
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="test.jpg"\r\n'
+    head += "Content-Type: image/jpeg\r\n\r\n"
+    return boundary, head.encode() + content + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _post_raw(server: ServerProcess, bucket: str, boundary: str, body: bytes) -> httpx.Response:
+    headers = {
+        "Host": f"{bucket}.cos.{REGION}.myqcloud.com",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+    return httpx.post(f"{server.endpoint}/", content=body, headers=headers)
+
+
+def test_java_sdk_demo_form_is_stored(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
+    """COS checks the conditions a policy states and requires only the q-* ones; the demo's ``key``
+    is in no condition and COS stores it (POST Object doc, 签名保护; the doc's own case 1 does the same)."""
+    content = b"\xff\xd8 a jpeg from the Java demo \xff\xd9"
+    boundary, body = _java_demo_body(bucket, "images/test.jpg", content)
+    resp = _post_raw(server, bucket, boundary, body)
+    assert resp.status_code == 204, resp.text
+    assert resp.headers["ETag"] == f'"{hashlib.md5(content).hexdigest()}"'
+    got = client.get_object(Bucket=bucket, Key="images/test.jpg")
+    assert got["Body"].get_raw_stream().read() == content
+    assert got["Content-Type"] == "image/jpeg"
+
+
+def test_java_sdk_demo_form_with_a_wrong_key_or_for_another_bucket_is_refused(
+    server: ServerProcess, client: CosS3Client, bucket: str
+) -> None:
+    boundary, body = _java_demo_body(bucket, "images/test.jpg", b"x", secret_key="not-the-key")
+    assert "<Code>SignatureDoesNotMatch</Code>" in _post_raw(server, bucket, boundary, body).text
+    other = f"other{bucket}"
+    client.create_bucket(Bucket=other)
+    boundary, body = _java_demo_body(bucket, "images/test.jpg", b"x")  # {"bucket": <bucket>} is stated
+    refused = _post_raw(server, other, boundary, body)
+    assert refused.status_code == 403 and "bucket" in refused.text, refused.text
+    for name in (bucket, other):
+        assert not client.list_objects(Bucket=name).get("Contents")
 
 
 def test_browser_form_upload(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
@@ -71,10 +143,17 @@ def test_default_status_is_204_and_redirect_is_honoured(server: ServerProcess, b
     redirect = _form(bucket, conditions) | {"key": "plain.txt", "success_action_redirect": "https://example.test/done"}
     resp = _post(server, bucket, redirect, b"x")
     assert resp.status_code == 303 and resp.headers["location"].startswith("https://example.test/done?bucket=")
-    # A field the policy never mentions is refused: a signed policy is not an open redirect.
-    smuggled = fields | {"success_action_redirect": "https://evil.test/"}
+    # A field the policy names must match it; one it does not name is COS's to accept (as the
+    # cos-js-sdk-v5 form demo sends success_action_redirect): name it to pin it.
+    pinned = [{"bucket": bucket}, ["starts-with", "$success_action_redirect", "https://example.test/"]]
+    smuggled = _form(bucket, pinned) | {"key": "plain.txt", "success_action_redirect": "https://evil.test/"}
     refused = _post(server, bucket, smuggled, b"x")
     assert refused.status_code == 403 and "success_action_redirect" in refused.text
+    missing = _form(bucket, pinned) | {"key": "plain.txt"}
+    refused = _post(server, bucket, missing, b"x")
+    assert refused.status_code == 403 and "success_action_redirect" in refused.text
+    unnamed = fields | {"success_action_redirect": "https://example.test/other"}
+    assert _post(server, bucket, unnamed, b"x").headers["location"].startswith("https://example.test/other?")
 
 
 @pytest.mark.parametrize(
@@ -86,6 +165,7 @@ def test_default_status_is_204_and_redirect_is_honoured(server: ServerProcess, b
         (lambda f: f | {"key": "elsewhere/x"}, "AccessDenied"),  # violates starts-with
         (lambda f: f | {"policy": "not base64 json"}, "InvalidPolicyDocument"),
         (lambda f: f | {"q-key-time": "1;" + "9" * 5000}, "AccessDenied"),  # int() refuses 5,000 digits
+        (lambda f: f | {"q-sign-time": "1;2"}, "AccessDenied"),  # the stated q-sign-time condition
     ],
 )
 def test_bad_forms_are_refused_and_store_nothing(
@@ -94,6 +174,17 @@ def test_bad_forms_are_refused_and_store_nothing(
     fields = _form(bucket, [{"bucket": bucket}, ["starts-with", "$key", "uploads/"]]) | {"key": "uploads/a"}
     resp = _post(server, bucket, mutate(fields), b"payload")  # type: ignore[operator]
     assert f"<Code>{code}</Code>" in resp.text, resp.text
+    assert not client.list_objects(Bucket=bucket).get("Contents")
+
+
+def test_a_policy_without_the_required_conditions_is_refused(
+    server: ServerProcess, client: CosS3Client, bucket: str
+) -> None:
+    """COS marks the q-sign-algorithm, q-ak and q-sign-time conditions required (POST Object, 签名保护)."""
+    fields = _form(bucket, [{"bucket": bucket}, {"key": "k"}], signed=False) | {"key": "k"}
+    resp = _post(server, bucket, fields, b"x")
+    assert resp.status_code == 400 and "<Code>InvalidPolicyDocument</Code>" in resp.text
+    assert "q-sign-algorithm, q-ak, q-sign-time" in resp.text
     assert not client.list_objects(Bucket=bucket).get("Contents")
 
 

@@ -9,12 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from cosflow.api import buckets, callbacks_api, ci, multipart, objects, post_object
+from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, post_object
 from cosflow.api.auth import Principal, authenticate
 from cosflow.api.context import Call, Handler
 from cosflow.api.errors import error_response
 from cosflow.api.routing import Router, Service, Target
-from cosflow.errors import AccessDenied, CosflowError, MethodNotAllowed, NotImplementedOperation
+from cosflow.errors import (
+    AccessDenied,
+    CosflowError,
+    MethodNotAllowed,
+    NotImplementedOperation,
+    SignatureDoesNotMatch,
+)
 from cosflow.ids import request_id
 from cosflow.media.base import Registry
 from cosflow.settings import Settings
@@ -182,14 +188,15 @@ class CosflowApp:
         host = request.headers.get("host", "")
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
         target = self.router.resolve(host, request.method, raw_path, request.query_params)
-        service = "ci" if target.service is Service.CI else "cos"
         try:
-            response = await self._run(request, rid, target)
+            target, principal = await self._authenticate(request, raw_path, target)
+            response = await self._run(request, rid, target, principal)
         except CosflowError as exc:
             response = self._error(exc, request, rid, target)
         except Exception as exc:
             log.exception("unhandled error", extra={"request_id": rid, "path": raw_path})
             response = self._error(exc, request, rid, target)
+        service = "ci" if target.service is Service.CI else "cos"
         response.headers[f"x-{service}-request-id"] = rid
         response.headers["Server"] = f"tencent-{service}"
         response.raw_headers = [(_CANONICAL.get(name, name), value) for name, value in response.raw_headers]
@@ -201,9 +208,21 @@ class CosflowApp:
         service = "ci" if target.service is Service.CI else "cos"
         return error_response(exc, resource=resource, request_id=rid, head=request.method == "HEAD", service=service)
 
-    async def _run(self, request: Request, rid: str, target: Target) -> Response:
+    async def _authenticate(self, request: Request, raw_path: str, target: Target) -> tuple[Target, Principal]:
+        """The caller, and the target a presigned link on the bare host points to (api/links.py)."""
         assert self.services is not None, "the lifespan has not started the services"
-        principal: Principal = authenticate(request, self.settings, target.signed_paths)
+        try:
+            principal = authenticate(request, self.settings, target.signed_paths)
+        except SignatureDoesNotMatch:
+            linked = await links.linked_target(request, self.settings, self.router, self.services, raw_path, target)
+            if linked is None:
+                raise
+            return linked
+        await links.check_bucket_named(request, self.settings, self.services, target)
+        return target, principal
+
+    async def _run(self, request: Request, rid: str, target: Target, principal: Principal) -> Response:
+        assert self.services is not None, "the lifespan has not started the services"
         call = Call(request, rid, target, principal, self.services)
         if target.service is Service.CI:
             if principal.anonymous:

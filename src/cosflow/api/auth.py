@@ -5,6 +5,7 @@ or as one ``sign=`` parameter (the Go SDK's merged form). Spec §2.2.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -78,10 +79,8 @@ def _host_variants(host: str) -> list[str]:
     return variants
 
 
-def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, ...]) -> Principal:
-    auth, _presigned = _credentials(request)
-    if auth is None:
-        return ANONYMOUS
+def _checked_key(auth: qsign.Authorization, settings: Settings) -> str:
+    """The SecretKey of the presented SecretId, once the signature's window is current."""
     keys = {pair.secret_id: pair.secret_key for pair in settings.credentials}
     secret_key = keys.get(auth.secret_id)
     if secret_key is None:
@@ -92,15 +91,67 @@ def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, 
         raise RequestExpired(f"the signature expired at {end}, it is now {now}")
     if now < start - settings.clock_skew_seconds:
         raise AccessDenied("the signature's start time is too far in the future (check the client clock)")
+    return secret_key
+
+
+def _signed_host(
+    request: Request, auth: qsign.Authorization, secret_key: str, hosts: Iterable[str], paths: tuple[str, ...]
+) -> str | None:
+    """The first of ``hosts`` that, as the request's Host, makes the signature cover it with one of
+    ``paths`` as its path; None when none does (SignatureDoesNotMatch for a signed header or
+    parameter that is missing or repeated, or an unsigned ``x-cos-*`` header)."""
     params = _signed_params(request, auth)
-    host = request.headers.get("host", "")
-    for host_value in _host_variants(host):
+    for host_value in hosts:
         headers = _signed_headers(request, auth, host_value)
-        for path in signed_paths:
+        for path in paths:
             expected = qsign.signature(secret_key, auth.key_time, request.method, path, params, headers)
             if qsign.signatures_match(expected, auth.signature):
-                return Principal(auth.secret_id)
-    raise SignatureDoesNotMatch(
+                return host_value
+    return None
+
+
+def _mismatch(auth: qsign.Authorization) -> SignatureDoesNotMatch:
+    return SignatureDoesNotMatch(
         f"check the SecretKey and the signed method, path, headers ({';'.join(auth.header_list)}) "
         f"and parameters ({';'.join(auth.param_list)})"
     )
+
+
+def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, ...]) -> Principal:
+    """Who signed the request, or ANONYMOUS when it carries no signature (spec §2.1-§2.2).
+
+    Raises InvalidAccessKeyId (unknown SecretId), RequestExpired / AccessDenied (outside the
+    signed window) and SignatureDoesNotMatch."""
+    auth, _presigned = _credentials(request)
+    if auth is None:
+        return ANONYMOUS
+    secret_key = _checked_key(auth, settings)
+    hosts = _host_variants(request.headers.get("host", ""))
+    if _signed_host(request, auth, secret_key, hosts, signed_paths) is not None:
+        return Principal(auth.secret_id)
+    raise _mismatch(auth)
+
+
+def is_presigned(request: Request) -> bool:
+    """Whether the request carries its signature in the query (a presigned link)."""
+    return _credentials(request)[1]
+
+
+def authenticate_link(
+    request: Request, settings: Settings, hosts: Iterable[str], path: str
+) -> tuple[str, Principal] | None:
+    """For a presigned link that did not verify as sent: the one of ``hosts`` (bucket hosts) whose
+    ``Host`` its signature covers together with ``path`` (the request's decoded path), and who
+    signed it; None when no host fits.
+
+    This is how ``get_presigned_url(..., Headers={"Host": <bucket host>})`` in the SDK's IP/Port
+    mode opens as given: its URL names only ``127.0.0.1:<port>`` and ``/<key>``, its signature the
+    bucket host. Only links that sign ``host`` qualify; the link grants exactly what it would with
+    that Host header sent, so a link made for one bucket can open nothing in another. Raises as
+    :func:`authenticate` does for an unknown key, a window not current or malformed signed fields."""
+    auth, presigned = _credentials(request)
+    if auth is None or not presigned or "host" not in auth.header_list:
+        return None
+    secret_key = _checked_key(auth, settings)
+    host = _signed_host(request, auth, secret_key, hosts, (path,))
+    return None if host is None else (host, Principal(auth.secret_id))

@@ -24,8 +24,9 @@ from cosflow.errors import (
 _STATUSES = {"200": 200, "201": 201, "204": 204}
 
 
-def _authorise(call: Call, fields: dict[str, str]) -> None:
-    """Check the policy's signature and time window (its conditions are checked next)."""
+def _authorise(call: Call, fields: dict[str, str]) -> post_policy.Policy:
+    """The form's policy, once its signature and time window are checked (its conditions are
+    checked next)."""
     if not fields.get("policy"):
         raise AccessDenied("form uploads need a signed policy; anonymous writes are not allowed")
     secret_id = fields.get("q-ak", "")
@@ -46,6 +47,7 @@ def _authorise(call: Call, fields: dict[str, str]) -> None:
     expected = qsign.post_policy_signature(keys[secret_id], key_time, policy.raw)
     if not qsign.signatures_match(expected, fields.get("q-signature", "").lower()):
         raise SignatureDoesNotMatch("the q-signature does not match the policy")
+    return policy
 
 
 async def post_object(call: Call) -> Response:
@@ -53,14 +55,12 @@ async def post_object(call: Call) -> Response:
     part read, straight into its blob: an unauthorised form never gets its file stored anywhere."""
     fields, upload = await FormStream(call.request).fields()
     fields.setdefault("q-sign-time", fields.get("q-key-time", ""))
-    _authorise(call, fields)
+    policy = _authorise(call, fields)
     key = fields.get("key", "").replace("${filename}", upload.filename)
     if not key:
         raise InvalidArgument("the form has no key field", resource="key")
     fields["key"], fields["bucket"] = key, call.bucket
-    policy = post_policy.decode(fields["policy"])
-    sent = [name for name in fields if name not in ("bucket",)]
-    post_policy.check(policy, fields, None, times.now(), sent)
+    post_policy.check(policy, fields, None, times.now())
     form_headers = {k: v for k, v in fields.items() if k in hdr.KEPT or k.startswith("x-cos-meta-")}
     form_headers["content-type"] = fields.get("content-type") or upload.content_type
     obj = await call.services.objects.put(

@@ -131,5 +131,7 @@ class Router:
         key = unquote(key_raw) or None
         # The bare Host names no bucket, so the signed path must: /<bucket>/<key>, or /<bucket>[/]
         # for bucket operations. A signature over /<key> alone would open that key in any bucket.
+        # (A presigned link whose signed Host is a bucket host is re-resolved for that host by
+        # api/links.py, after its signature is checked against it.)
         signed = (f"/{bucket}/{key}",) if key else (f"/{bucket}/", f"/{bucket}")
         return Target(Service.COS, Style.PATH, bucket, key, signed)

@@ -1,19 +1,30 @@
-"""The POST Object (browser form upload) policy document (spec §2.5)."""
+"""The POST Object (browser form upload) policy document (spec §2.5).
+
+COS's rule (POST Object, section "签名保护" / "Signature protection",
+https://cloud.tencent.com/document/product/436/14690): a policy must state the ``q-sign-algorithm``,
+``q-ak`` and ``q-sign-time`` conditions; every other condition is optional; a field a condition
+names (other than ``bucket``) must be in the form and meet it. Fields no condition names are
+accepted: COS only "strongly recommends" naming them all, and its own examples and SDK demos send
+an unnamed ``key`` (doc case 1, cos-java-sdk-v5 ``PostObjectDemo``) or ``success_action_redirect``
+(cos-js-sdk-v5 ``demo/policy-form.html``).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cosflow.errors import AccessDenied, InvalidPolicyDocument
 
-#: Form fields that need no policy condition (the signature parts and the file itself).
-_EXEMPT = {"policy", "q-signature", "file", "x-cos-security-token", "q-key-time", "q-sign-time"}
+#: Conditions every policy must state (the doc's table marks them 是否必选: 是).
+REQUIRED = ("q-sign-algorithm", "q-ak", "q-sign-time")
+#: Names a condition may state without the form carrying them: the bucket comes from the request.
+_FROM_REQUEST = {"bucket"}
 
 
 @dataclass(frozen=True)
@@ -36,8 +47,16 @@ def decode(encoded: str) -> Policy:
     return Policy(raw, expiration, conditions)
 
 
+def _name(name: Any) -> str:
+    return str(name).lstrip("$").lower()
+
+
 def _field(fields: Mapping[str, str], name: str) -> str:
-    return fields.get(name.lstrip("$").lower(), "")
+    """The form's value for a condition's field; a field the condition names must be sent."""
+    lowered = _name(name)
+    if lowered not in fields and lowered not in _FROM_REQUEST:
+        raise AccessDenied(f"policy condition failed: the form has no {lowered!r} field, which the policy names")
+    return fields.get(lowered, "")
 
 
 def _check_one(condition: Any, fields: Mapping[str, str], size: int | None) -> None:
@@ -63,15 +82,16 @@ def _check_one(condition: Any, fields: Mapping[str, str], size: int | None) -> N
         raise InvalidPolicyDocument(f"unsupported policy operator {op!r}")
 
 
-def _covered(policy: Policy) -> set[str]:
+def _stated(policy: Policy) -> set[str]:
+    """The field names the policy's conditions name (content-length-range names none)."""
     names: set[str] = set()
     for condition in policy.conditions:
         if isinstance(condition, dict):
-            names |= {str(k).lstrip("$").lower() for k in condition}
+            names |= {_name(k) for k in condition}
         elif (
             isinstance(condition, list) and len(condition) == 3 and str(condition[0]).lower() != "content-length-range"
         ):
-            names.add(str(condition[1]).lstrip("$").lower())
+            names.add(_name(condition[1]))
     return names
 
 
@@ -90,17 +110,20 @@ def _range(condition: list[Any]) -> tuple[int, int]:
         raise InvalidPolicyDocument("content-length-range needs two integers") from exc
 
 
-def check(policy: Policy, fields: Mapping[str, str], size: int | None, now: datetime, sent: Iterable[str] = ()) -> None:
-    """Raise unless every condition holds and every field ``sent`` in the form is covered by one
-    (as S3 requires: otherwise a signed policy would accept any redirect, type or metadata).
-    ``fields`` are lower-cased form fields plus ``bucket``; ``size=None`` skips the length range
-    (checked while the file streams, see :func:`length_range`)."""
+def check(policy: Policy, fields: Mapping[str, str], size: int | None, now: datetime) -> None:
+    """Raise unless the policy is current, states the conditions COS requires and every condition
+    holds (the module docstring gives COS's rule and its source).
+
+    ``fields`` are the lower-cased form fields plus ``bucket`` (the request's) and ``q-sign-time``
+    (``q-key-time`` when the form sends no ``q-sign-time``); ``size=None`` skips the length range
+    (checked while the file streams, see :func:`length_range`).
+
+    Raises ``AccessDenied`` (expired; a condition not met or naming a field the form lacks) or
+    ``InvalidPolicyDocument`` (a required condition missing; a condition of an unknown shape)."""
     if now >= policy.expiration:
         raise AccessDenied("the policy has expired")
+    missing = [name for name in REQUIRED if name not in _stated(policy)]
+    if missing:
+        raise InvalidPolicyDocument(f"the policy must state a condition on {', '.join(missing)}")
     for condition in policy.conditions:
         _check_one(condition, fields, size)
-    covered = _covered(policy)
-    for name in sent:
-        lowered = name.lower()
-        if lowered not in _EXEMPT and not lowered.startswith("x-ignore-") and lowered not in covered:
-            raise AccessDenied(f"the form field {name!r} is not covered by a policy condition")
