@@ -75,7 +75,7 @@ class Task:
     node_type: str
     queue_id: str
     state: str
-    inputs: list[str]
+    inputs: list[list[str]]  # [bucket, key] per input, in parent order
     result: dict[str, Any] | None
     template_id: str
     template_name: str
