@@ -49,6 +49,8 @@ class RunFilter:
     start: datetime | None = None
     end: datetime | None = None
     ascending: bool = False
+    #: only runs started by this batch (inventory trigger) job; empty = runs of any origin
+    batch_job_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Run:
     message: str
     created_at: datetime
     finished_at: datetime | None
+    #: the batch (inventory trigger) job that started the run; "" for upload and manual triggers
+    batch_job_id: str = ""
 
 
 @dataclass(frozen=True)
