@@ -45,23 +45,49 @@ def _listify(value: Any) -> list[Any]:
     return value if isinstance(value, list) else ([] if value in (None, "") else [value])
 
 
+def _child(value: Any, *path: str) -> dict[str, Any]:
+    """The container at ``path`` (``{}`` where absent or empty: an empty XML element is ``""``)."""
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _job_outputs(job: dict[str, Any]) -> list[str]:
+    """``    -> key`` per output and ``    -> key  (sprite)`` per sprite sheet of a JobsDetail
+    (``Operation/MediaResult/OutputFile`` and its ``SpriteOutputFile``, spec §9.3)."""
+    files = _child(job, "Operation", "MediaResult", "OutputFile")
+    sprites = _child(files, "SpriteOutputFile")
+    prefix, sprite_prefix = files.get("ObjectPrefix") or "", sprites.get("ObjectPrefix") or ""
+    return [f"    -> {prefix}{name}" for name in _listify(files.get("ObjectName"))] + [
+        f"    -> {sprite_prefix}{name}  (sprite)" for name in _listify(sprites.get("ObjectName"))
+    ]
+
+
+def _task_outputs(task: dict[str, Any]) -> list[str]:
+    """One line per ``ObjectInfo`` and per ``SpriteObjectInfo`` of a WorkflowFinish task (spec §7.2)."""
+    result = _child(task, "ResultInfo")
+    lines = [f"    -> {i.get('ObjectName')}  {i.get('ObjectUrl')}" for i in _listify(result.get("ObjectInfo"))]
+    sprites = _listify(result.get("SpriteObjectInfo"))
+    return lines + [f"    -> {i.get('ObjectName')}  {i.get('ObjectUrl')}  (sprite)" for i in sprites]
+
+
 def summary(payload: dict[str, Any]) -> list[str]:
+    """Readable lines for one callback body (TaskFinish, WorkflowStart/Finish), outputs and sprite
+    sheets included."""
     event = payload.get("EventName", "?")
     if "JobsDetail" in payload:
         job = payload["JobsDetail"]
         job = job[0] if isinstance(job, list) else job
-        outputs = _listify(job.get("Operation", {}).get("MediaResult", {}).get("OutputFile", {}).get("ObjectName"))
-        run = job.get("Workflow", {}).get("RunId", "")
-        line = f"{event} run={run} task={job.get('Workflow', {}).get('Name')} {job.get('Tag')} {job.get('State')}"
-        return [line + (f" {job.get('Code')}: {job.get('Message')}" if job.get("State") == "Failed" else "")] + [
-            f"    -> {o}" for o in outputs
-        ]
+        workflow = _child(job, "Workflow")
+        run, name = workflow.get("RunId", ""), workflow.get("Name")
+        line = f"{event} run={run} task={name} {job.get('Tag')} {job.get('State')}"
+        failed = f" {job.get('Code')}: {job.get('Message')}" if job.get("State") == "Failed" else ""
+        return [line + failed] + _job_outputs(job)
     execution = payload.get("WorkflowExecution", {})
     lines = [f"{event} run={execution.get('RunId')} object={execution.get('Object')} state={execution.get('State')}"]
     for task in _listify(execution.get("Tasks")):
         lines.append(f"  {task.get('Name')} ({task.get('Type')}) {task.get('State')}")
-        for info in _listify(task.get("ResultInfo", {}).get("ObjectInfo")):
-            lines.append(f"    -> {info.get('ObjectName')}  {info.get('ObjectUrl')}")
+        lines += _task_outputs(task)
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -17,6 +18,9 @@ from cosflow.domain.states import RunState
 from cosflow.errors import InvalidArgument
 
 STATES = {s.value for s in RunState}
+#: A batch (inventory trigger) job id: ``b`` + 32 hex, as the real service issues them
+#: (``b3deffea2f84911ec9cb15254008618d9`` in the DescribeInventoryTriggerJob reference).
+_BATCH_JOB_ID = re.compile(r"^b[0-9a-f]{32}$")
 
 
 def _time(call: Call, name: str) -> Any:
@@ -37,7 +41,25 @@ def _states(call: Call) -> tuple[str, ...]:
     return () if "All" in wanted else tuple(wanted)
 
 
+def _batch_job_id(call: Call) -> str:
+    job_id = call.query("jobId")
+    if job_id and not _BATCH_JOB_ID.match(job_id):
+        raise InvalidArgument(
+            f"jobId must be a batch job id (b followed by 32 lower-case hex digits), got {job_id[:64]!r}",
+            resource="jobId",
+        )
+    return job_id
+
+
 async def list_executions(call: Call) -> Response:
+    """DescribeWorkflowExecutions (spec §6.8). Every filter is honoured or refused with
+    InvalidArgument naming it: ``workflowId`` (required), ``name`` (exact key), ``states``,
+    ``orderByTime``, ``startCreationTime``/``endCreationTime``, ``size`` (1..100), ``nextToken``
+    (one this server issued) and ``jobId`` (only runs that batch job started: none while batch
+    triggers are not implemented)."""
+    workflow_id = call.query("workflowId")
+    if not workflow_id:
+        raise InvalidArgument("workflowId is required", resource="workflowId")
     order = call.query("orderByTime", "Desc")
     if order not in ("Desc", "Asc"):
         raise InvalidArgument("orderByTime must be Desc or Asc", resource="orderByTime")
@@ -51,9 +73,10 @@ async def list_executions(call: Call) -> Response:
         start=_time(call, "startCreationTime"),
         end=_time(call, "endCreationTime"),
         ascending=order == "Asc",
+        batch_job_id=_batch_job_id(call),
     )
     runs, next_offset = await call.services.executions.list(
-        call.bucket, call.query("workflowId"), wanted, offset=offset, size=call.int_query("size", 10, 1, 100)
+        call.bucket, workflow_id, wanted, offset=offset, size=call.int_query("size", 10, 1, 100)
     )
     entries = [
         {

@@ -26,6 +26,7 @@ def _run(row: Any) -> Run:
         row.message,
         row.created_at,
         row.finished_at,
+        row.batch_job_id or "",
     )
 
 
@@ -66,6 +67,7 @@ def insert_run(conn: Connection, run: Run) -> None:
             message=run.message,
             created_at=run.created_at,
             finished_at=run.finished_at,
+            batch_job_id=run.batch_job_id or None,
         )
     )
 
@@ -148,7 +150,10 @@ def requeue_running(conn: Connection) -> list[str]:
 
 
 def list_runs(conn: Connection, workflow_id: str, wanted: RunFilter, *, offset: int, limit: int) -> list[Run]:
+    """One page of a workflow's runs; every field of ``wanted`` narrows the result (none is ignored)."""
     where = [runs.c.workflow_id == workflow_id]
+    if wanted.batch_job_id:
+        where.append(runs.c.batch_job_id == wanted.batch_job_id)
     if wanted.name:
         where.append(runs.c.object_key == wanted.name)
     if wanted.states:

@@ -152,6 +152,8 @@ runs = Table(
     Column("message", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime(), nullable=True),
+    #: The batch (inventory trigger) job that started the run; NULL for upload and manual triggers.
+    Column("batch_job_id", String(40), nullable=True),
     Index("ix_runs_workflow_created", "workflow_id", "created_at"),
 )
 

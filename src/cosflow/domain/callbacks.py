@@ -95,12 +95,58 @@ def workflow_event(event: str, run: Run, tasks: list[Task], nodes: Mapping[str, 
     return {"EventName": event, "WorkflowExecution": execution}
 
 
-def task_event(task: Task, run: Run, node: Node | None, region: str) -> dict[str, Any]:
-    """TaskFinish: the JobsDetail body of spec §9.3."""
+def _output_bucket(node: Node | None, run: Run) -> str:
+    """The node's ``Output/Bucket``, else the workflow's own bucket (docs/workflows.md)."""
     operation = node.operation if node is not None else None
-    output_pattern = (operation.findtext("Output/Object") or "") if operation is not None else ""
-    objects = (task.result or {}).get("objects", [])
-    input_key = task.inputs[0][1] if task.inputs else run.object_key
+    configured = (operation.findtext("Output/Bucket") or "").strip() if operation is not None else ""
+    return configured or run.bucket
+
+
+def _output_file(products: list[dict[str, Any]], bucket: str, region: str) -> dict[str, Any]:
+    """One ``OutputFile`` / ``SpriteOutputFile`` (spec §9.3; Go ``MediaResult``): full keys in
+    ObjectName, so ObjectPrefix + ObjectName is each stored key with ObjectPrefix empty."""
+    return {
+        "Region": region,
+        "Bucket": products[0]["bucket"] if products else bucket,
+        "ObjectPrefix": "",
+        "ObjectName": [p["key"] for p in products],
+    }
+
+
+def _operation(task: Task, run: Run, node: Node | None, region: str) -> dict[str, Any]:
+    operation = node.operation if node is not None else None
+    bucket = _output_bucket(node, run)
+    output = {"Region": region, "Bucket": bucket, "Object": ""}
+    if operation is not None:
+        output["Object"] = operation.findtext("Output/Object") or ""
+        sprite_pattern = operation.findtext("Output/SpriteObject")
+        if sprite_pattern is not None:
+            output["SpriteObject"] = sprite_pattern
+    result = task.result or {}
+    output_file = _output_file(result.get("objects", []), bucket, region)
+    if result.get("sprites"):
+        output_file["SpriteOutputFile"] = _output_file(result["sprites"], bucket, region)
+    return {
+        "TemplateId": task.template_id,
+        "TemplateName": task.template_name,
+        **inline_params(node),
+        "Output": output,
+        "MediaResult": {"OutputFile": output_file},
+        "UserData": "",
+        "JobLevel": 0,
+    }
+
+
+def task_event(task: Task, run: Run, node: Node | None, region: str) -> dict[str, Any]:
+    """TaskFinish: the JobsDetail body of spec §9.3.
+
+    ``Input`` names the bucket and key the task read: the upload for Start's successors, its
+    first parent's first output otherwise (which may be in another bucket: an Output/Bucket
+    upstream). Sprite sheets are in ``Operation/MediaResult/OutputFile/SpriteOutputFile`` (spec
+    §9.3, Go ``MediaResult``); ``ResultInfo`` repeats the task's WorkflowFinish entry (object URLs,
+    ``SpriteObjectInfo`` and its counts, spec §7.2) so one shape serves both events.
+    """
+    input_bucket, input_key = task.inputs[0] if task.inputs else (run.bucket, run.object_key)
     detail: dict[str, Any] = {
         "Code": "Success" if task.state == "Success" else task.code,
         "Message": "" if task.state == "Success" else task.message,
@@ -111,27 +157,9 @@ def task_event(task: Task, run: Run, node: Node | None, region: str) -> dict[str
         "StartTime": citimes.api(task.started_at) if task.started_at else "",
         "EndTime": citimes.api(task.ended_at) if task.ended_at else "",
         "QueueId": task.queue_id,
-        "Input": {"BucketId": run.bucket, "Region": region, "Object": input_key, "CosHeaders": run.cos_headers},
-        "Operation": {
-            "TemplateId": task.template_id,
-            "TemplateName": task.template_name,
-            **inline_params(node),
-            "Output": {
-                "Region": region,
-                "Bucket": objects[0]["bucket"] if objects else run.bucket,
-                "Object": output_pattern,
-            },
-            "MediaResult": {
-                "OutputFile": {
-                    "Region": region,
-                    "Bucket": objects[0]["bucket"] if objects else run.bucket,
-                    "ObjectPrefix": "",
-                    "ObjectName": [o["key"] for o in objects],
-                }
-            },
-            "UserData": "",
-            "JobLevel": 0,
-        },
+        "Input": {"BucketId": input_bucket, "Region": region, "Object": input_key, "CosHeaders": run.cos_headers},
+        "Operation": _operation(task, run, node, region),
+        "ResultInfo": result_info(task),
         "Workflow": {
             "RunId": run.run_id,
             "WorkflowId": run.workflow_id,

@@ -49,6 +49,8 @@ class RunFilter:
     start: datetime | None = None
     end: datetime | None = None
     ascending: bool = False
+    #: only runs started by this batch (inventory trigger) job; empty = runs of any origin
+    batch_job_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Run:
     message: str
     created_at: datetime
     finished_at: datetime | None
+    #: the batch (inventory trigger) job that started the run; "" for upload and manual triggers
+    batch_job_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class Task:
     node_type: str
     queue_id: str
     state: str
-    inputs: list[str]
+    inputs: list[list[str]]  # [bucket, key] per input, in parent order
     result: dict[str, Any] | None
     template_id: str
     template_name: str

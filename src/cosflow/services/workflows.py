@@ -20,6 +20,7 @@ from cosflow.domain.ci import Run, Workflow
 from cosflow.domain.records import StoredObject
 from cosflow.domain.states import WorkflowState, parse_enum
 from cosflow.domain.topology import Node, StartInput, Template, parse_topology, validate
+from cosflow.domain.triggers import starts_run
 from cosflow.errors import InvalidArgument, NoSuchBucket, ResourceNotFound
 from cosflow.ids import workflow_id as new_workflow_id
 from cosflow.media.base import MediaError, Registry
@@ -191,11 +192,12 @@ class WorkflowService:
         return started
 
     def on_object_written(self, conn: Connection, obj: StoredObject) -> int:
-        """Called inside the upload's transaction: one run per matching Active workflow."""
+        """Called inside the upload's transaction: one run per Active workflow whose Start input
+        takes the key (ObjectPrefix rooted at ``/``, then ExtFilter: :mod:`cosflow.domain.triggers`)."""
         started = 0
         for workflow in workflow_rows.active_workflows(conn, obj.bucket):
             start = _start_input(workflow.topology_xml)
-            if obj.key.startswith(start.object_prefix) and start.ext_filter.matches(obj.key, obj.attrs.content_type):
+            if starts_run(start, obj.key, obj.attrs.content_type):
                 self._scheduler.start_run(conn, workflow, obj.bucket, obj.key, cos_headers(obj))
                 started += 1
         return started
