@@ -1,4 +1,9 @@
-"""The ``cosflow`` command: serve, doctor."""
+"""The ``cosflow`` command: serve, doctor, callbacks, --version.
+
+Only ``serve`` creates a data dir (and a dev key pair); every other command works on the one the
+settings name (``--data-dir``, ``COSFLOW_DATA_DIR``, ``--config``) and, when there is none, says
+so in one line on stderr and exits 1. Results go to stdout, diagnostics to stderr.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ import logging
 import platform
 import resource
 import socket
+import sys
 from dataclasses import replace
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 import uvicorn
@@ -25,8 +32,14 @@ from cosflow.media.base import Registry
 from cosflow.services.callbacks import CallbackService
 from cosflow.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 cli = typer.Typer(add_completion=False, help="cosflow: COS-compatible object store with media workflows.")
-console = Console()
+#: Results, never wrapped (a long line stays one line in a pipe) or colour-guessed.
+console = Console(soft_wrap=True, highlight=False)
+#: Diagnostics and errors.
+errors = Console(stderr=True, soft_wrap=True, highlight=False)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file")]
 HostOpt = Annotated[str | None, typer.Option("--host", help="address to listen on")]
@@ -53,12 +66,68 @@ def _configure_logging(level: str) -> None:
     root.setLevel(level.upper())
 
 
-def _load(config: Path | None, **overrides: object) -> Settings:
+def _fail(message: str, code: int) -> NoReturn:
+    """One line on stderr, then exit ``code`` (2: the command line is wrong; 1: the setup is)."""
+    errors.print(message, markup=False)
+    raise typer.Exit(code)
+
+
+def _version_option(value: bool) -> None:
+    if value:
+        try:
+            number = metadata.version("cosflow")
+        except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+            number = __version__
+        print(f"cosflow {number}")
+        raise typer.Exit(0)
+
+
+@cli.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_option, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """cosflow: COS-compatible object store with media workflows."""
+
+
+def _load(config: Path | None, *, create: bool = False, **overrides: object) -> Settings:
+    """The settings; only ``serve`` passes ``create`` (it may generate the dev key pair)."""
     try:
-        return load_settings(config, **overrides)
+        return load_settings(config, create_dev_credentials=create, **overrides)
     except ConfigError as exc:
-        console.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        _fail(f"configuration error: {exc}", 2)
+
+
+def _find_database(settings: Settings) -> tuple[Engine | None, str]:
+    """The database a server set up, and a line describing it; (None, why) when there is none.
+
+    Creates nothing: a SQLite file that does not exist is reported, never made, and the schema is
+    read, never migrated (``serve`` migrates).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cosflow.db.engine import make_engine, revisions
+
+    data_dir = settings.data_dir.resolve()
+    if not settings.database_url and not data_dir.is_dir():
+        hint = "set --data-dir, COSFLOW_DATA_DIR or data_dir in --config; `cosflow serve` creates one"
+        return None, f"no cosflow data dir at {data_dir} ({hint})"
+    engine = make_engine(settings.effective_database_url)
+    where = engine.url.render_as_string()
+    if engine.dialect.name == "sqlite" and not Path(engine.url.database or "").is_file():
+        engine.dispose()
+        return None, f"no cosflow database at {Path(engine.url.database or '').resolve()} (`cosflow serve` creates it)"
+    try:
+        current, head = revisions(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        return None, f"cannot open the database {where}: {str(exc).splitlines()[0]}"
+    if current != head:
+        engine.dispose()
+        found = f"schema revision {current}" if current else "no cosflow schema"
+        return None, f"the database {where} has {found}; this cosflow needs {head} (start `cosflow serve` once)"
+    return engine, f"{engine.dialect.name} ({where}), schema {head}"
 
 
 def _banner(settings: Settings, port: int) -> str:
@@ -101,8 +170,7 @@ def run_server(settings: Settings, registry: Registry | None = None) -> None:
     try:
         sock.bind((settings.host, settings.port))
     except OSError as exc:
-        console.print(f"[red]cannot listen on {settings.host}:{settings.port}:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", 1)
     settings = replace(settings, port=sock.getsockname()[1])
     print(_banner(settings, settings.port), flush=True)
     server = uvicorn.Server(
@@ -123,52 +191,65 @@ def run_server(settings: Settings, registry: Registry | None = None) -> None:
 
 @cli.command()
 def serve(config: ConfigOpt = None, host: HostOpt = None, port: PortOpt = None, data_dir: DataOpt = None) -> None:
-    """Start the server (SQLite + local disk by default)."""
-    run_server(_load(config, host=host, port=port, data_dir=data_dir))
+    """Start the server (SQLite + local disk by default); creates the data dir if needed."""
+    run_server(_load(config, create=True, host=host, port=port, data_dir=data_dir))
+
+
+def _doctor_data_dir(settings: Settings) -> bool:
+    data_dir = settings.data_dir.resolve()
+    if not data_dir.is_dir():
+        console.print(f"data dir   [red]none at {data_dir}[/red] (`cosflow serve` creates it)")
+        return False
+    probe = data_dir / ".doctor"
+    try:
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        console.print(f"data dir   [red]{data_dir} is not writable: {exc.strerror}[/red]")
+        return False
+    console.print(f"data dir   {data_dir} (writable)")
+    return True
+
+
+def _doctor_database(settings: Settings, have_data_dir: bool) -> bool:
+    from sqlalchemy import text
+
+    if not have_data_dir and not settings.database_url:
+        console.print("database   [red]none[/red] (it lives in the data dir)")
+        return False
+    engine, said = _find_database(settings)
+    if engine is None:
+        console.print(f"database   [red]{said}[/red]")
+        return False
+    try:
+        with engine.connect() as conn:
+            query = "select sqlite_version()" if engine.dialect.name == "sqlite" else "select version()"
+            version = conn.execute(text(query)).scalar()
+    except Exception as exc:  # any driver error is a finding to report
+        console.print(f"database   [red]unreachable: {str(exc).splitlines()[0]}[/red]")
+        return False
+    finally:
+        engine.dispose()
+    console.print(f"database   {said}, {engine.dialect.name} {version}")
+    return True
 
 
 @cli.command()
 def doctor(config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
-    """Report what is installed and whether the data dir and database work."""
-    from sqlalchemy import text
-
-    from cosflow.db.engine import make_engine
+    """Report what is installed and whether the data dir and database work (creates nothing)."""
     from cosflow.media.ffmpeg import locate
 
     settings = _load(config, data_dir=data_dir)
-    ok = True
     console.print(f"cosflow    {__version__} on Python {platform.python_version()} ({platform.platform()})")
     binary = locate()
     if binary is None:
-        ok = False
         console.print("ffmpeg     [red]missing[/red] (install ffmpeg, or pip install imageio-ffmpeg)")
     else:
         console.print(f"ffmpeg     {binary.path} ({binary.source}) {binary.version}")
-    try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        probe = settings.data_dir / ".doctor"
-        probe.write_text("ok")
-        probe.unlink()
-        console.print(f"data dir   {settings.data_dir.resolve()} (writable)")
-    except OSError as exc:
-        ok = False
-        console.print(f"data dir   [red]{settings.data_dir} not writable: {exc}[/red]")
-    try:
-        engine = make_engine(settings.effective_database_url)
-        with engine.connect() as conn:
-            version = conn.execute(
-                text("select sqlite_version()" if engine.dialect.name == "sqlite" else "select version()")
-            ).scalar()
-        engine.dispose()
-        console.print(f"database   {engine.dialect.name} {version} ({engine.url.render_as_string()})")
-    except Exception as exc:  # any driver error is a finding to report
-        ok = False
-        console.print(f"database   [red]unreachable: {exc}[/red]")
+    ok = [binary is not None, _doctor_data_dir(settings), _doctor_database(settings, settings.data_dir.is_dir())]
     for name in ("starlette", "uvicorn", "sqlalchemy", "alembic", "aiohttp", "av"):
-        from importlib.metadata import version as pkg_version
-
-        console.print(f"{name:<10} {pkg_version(name)}")
-    raise typer.Exit(0 if ok else 1)
+        console.print(f"{name:<10} {metadata.version(name)}")
+    raise typer.Exit(0 if all(ok) else 1)
 
 
 callbacks_cli = typer.Typer(help="The callback delivery log, and a local receiver.")
@@ -176,11 +257,10 @@ cli.add_typer(callbacks_cli, name="callbacks")
 
 
 def _callback_service(config: Path | None, data_dir: Path | None) -> CallbackService:
-    from cosflow.db.engine import make_engine, migrate
-
-    settings = _load(config, data_dir=data_dir)
-    engine = make_engine(settings.effective_database_url)
-    migrate(engine)
+    """The delivery log of the configured data dir; one line and exit 1 when there is none."""
+    engine, said = _find_database(_load(config, data_dir=data_dir))
+    if engine is None:
+        _fail(said, 1)
     return CallbackService(engine, wake=None)
 
 
@@ -189,17 +269,15 @@ def _time_option(name: str, text: str) -> datetime | None:
         return None
     try:
         return citimes.parse(text)
-    except ValueError as exc:
-        console.print(f"[red]{name}:[/red] not a time: {text!r} (e.g. 2024-05-08T11:05:09+0800)")
-        raise typer.Exit(2) from exc
+    except ValueError:
+        _fail(f"{name}: not a time: {text!r} (e.g. 2024-05-08T11:05:09+0800)", 2)
 
 
-def _print_callback(c: Callback) -> None:
+def _summary(c: Callback) -> str:
     when = c.delivered_at or c.next_attempt_at
-    console.print(
+    return (
         f"{c.callback_id}  {c.run_id}  #{c.seq} {c.event:<14} {c.state:<9} attempts={c.attempts} "
-        f"{when:%Y-%m-%d %H:%M:%S}  {c.last_error}",
-        markup=False,
+        f"{when:%Y-%m-%d %H:%M:%S}  {c.last_error}"
     )
 
 
@@ -212,34 +290,36 @@ def callbacks_list(
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """List callbacks by run or state."""
+    """List callbacks by run or state, one line each."""
+    after = _time_option("--since", since)
     service = _callback_service(config, data_dir)
     try:
-        found = service.search(run_id=run, state=state, since=_time_option("--since", since), limit=limit)
+        found = service.search(run_id=run, state=state, since=after, limit=limit)
     except CosflowError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
+        _fail(exc.message, 2)
     for callback in found:
-        _print_callback(callback)
+        print(_summary(callback))
 
 
 @callbacks_cli.command("show")
 def callbacks_show(callback_id: str, config: ConfigOpt = None, data_dir: DataOpt = None) -> None:
-    """One callback, its body and every attempt."""
+    """Print the callback's body to stdout exactly as it is sent (byte for byte, nothing added, so
+    it pipes into jq or xmllint); its state, URL and every attempt go to stderr."""
     try:
         callback, attempts = _callback_service(config, data_dir).show(callback_id)
     except CosflowError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-    _print_callback(callback)
-    console.print(f"POST {callback.url} ({callback.content_type})", markup=False)
-    console.print(callback.body, markup=False)
+        _fail(exc.message, 2)
+    errors.print(_summary(callback), markup=False)
+    errors.print(f"POST {callback.url} ({callback.content_type})", markup=False)
     for attempt in attempts:
-        console.print(
+        errors.print(
             f"  {attempt.attempted_at:%Y-%m-%d %H:%M:%S} status={attempt.status_code} {attempt.latency_ms} ms "
             f"{attempt.error} {attempt.response_body[:200]!r}",
             markup=False,
         )
+    sys.stdout.flush()
+    sys.stdout.buffer.write(callback.body.encode())  # the bytes the dispatcher sends
+    sys.stdout.buffer.flush()
 
 
 @callbacks_cli.command("redeliver")
@@ -250,17 +330,12 @@ def callbacks_redeliver(
     data_dir: DataOpt = None,
 ) -> None:
     """Put callbacks back in line (the running server delivers them)."""
+    since = _time_option("--failed-since", failed_since)
+    if since is None and not callback_ids:
+        _fail("name callback ids or --failed-since", 2)
     service = _callback_service(config, data_dir)
-    if failed_since:
-        since = _time_option("--failed-since", failed_since)
-        assert since is not None  # failed_since is not empty
-        count = service.redeliver_failed_since(since)
-    elif callback_ids:
-        count = service.redeliver(list(callback_ids))
-    else:
-        console.print("name callback ids or --failed-since")
-        raise typer.Exit(2)
-    console.print(f"redelivering {count} callback(s)")
+    count = service.redeliver_failed_since(since) if since is not None else service.redeliver(list(callback_ids or ()))
+    print(f"redelivering {count} callback(s)")
 
 
 @callbacks_cli.command("listen")

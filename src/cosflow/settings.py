@@ -164,12 +164,50 @@ def _dev_key_pair(data_dir: Path) -> KeyPair:
     return pair
 
 
+def _stored_dev_key_pair(data_dir: Path) -> tuple[KeyPair, ...]:
+    """The dev pair a server already generated into ``data_dir``, if any (nothing is written)."""
+    path = data_dir / DEV_CREDENTIALS_FILE
+    if not path.is_file():
+        return ()
+    try:
+        stored = json.loads(path.read_text())
+        return (KeyPair(stored["secret_id"], stored["secret_key"]),)
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+
+
+def _check(settings: Settings) -> None:
+    if not settings.callback_retry_schedule:
+        raise ConfigError("callback_retry_schedule needs at least one entry")
+    if settings.workers < 1:
+        raise ConfigError("workers must be at least 1")
+    if settings.callback_concurrency < 1:
+        raise ConfigError("callback_concurrency must be at least 1")
+    if min(settings.task_timeout_seconds, settings.callback_timeout, settings.callback_connect_timeout) <= 0:
+        raise ConfigError("task_timeout_seconds, callback_timeout and callback_connect_timeout must be positive")
+    if min(settings.callback_retry_schedule) < 0:
+        raise ConfigError("callback_retry_schedule entries cannot be negative")
+    if not settings.appid.isdecimal():
+        raise ConfigError(f"appid must be digits, got {settings.appid!r}")
+
+
 def load_settings(
     config_file: Path | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    create_dev_credentials: bool = True,
     **overrides: Any,
 ) -> Settings:
-    """Build the settings once. ``overrides`` (from CLI flags) win; ``None`` values are ignored."""
+    """Build the settings once. ``overrides`` (from CLI flags) win; ``None`` values are ignored.
+
+    A relative ``data_dir`` in the TOML file is taken relative to the file's own directory (so a
+    command run from anywhere with ``--config`` finds the same data); one from the environment or a
+    flag is relative to the working directory, as shells expect.
+
+    With no key pair configured, ``create_dev_credentials`` generates the dev pair into the data
+    dir (creating it): only ``cosflow serve`` does that. Other commands pass ``False`` and get the
+    pair a server stored there, or none: loading settings then writes nothing.
+    """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     file_pairs: tuple[KeyPair, ...] = ()
@@ -184,6 +222,8 @@ def load_settings(
         if unknown:
             raise ConfigError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
         values.update({k: _coerce(k, v) for k, v in document.items()})
+        if "data_dir" in values and not values["data_dir"].is_absolute():
+            values["data_dir"] = Path(config_file).parent / values["data_dir"]
     for name, var in _ENV_KEYS.items():
         if env.get(var):
             values[name] = _coerce(name, env[var])
@@ -196,18 +236,9 @@ def load_settings(
         raise ConfigError("set both COSFLOW_SECRET_ID and COSFLOW_SECRET_KEY, or neither")
     if env_id and env_key:
         pairs.insert(0, KeyPair(env_id, env_key))
-    if not pairs:
+    _check(settings)
+    if not pairs and create_dev_credentials:  # only once everything else is known to be valid
         pairs.append(_dev_key_pair(settings.data_dir))
-    if not settings.callback_retry_schedule:
-        raise ConfigError("callback_retry_schedule needs at least one entry")
-    if settings.workers < 1:
-        raise ConfigError("workers must be at least 1")
-    if settings.callback_concurrency < 1:
-        raise ConfigError("callback_concurrency must be at least 1")
-    if min(settings.task_timeout_seconds, settings.callback_timeout, settings.callback_connect_timeout) <= 0:
-        raise ConfigError("task_timeout_seconds, callback_timeout and callback_connect_timeout must be positive")
-    if min(settings.callback_retry_schedule) < 0:
-        raise ConfigError("callback_retry_schedule entries cannot be negative")
-    if not settings.appid.isdecimal():
-        raise ConfigError(f"appid must be digits, got {settings.appid!r}")
+    elif not pairs:
+        pairs.extend(_stored_dev_key_pair(settings.data_dir))
     return replace(settings, credentials=tuple(pairs))

@@ -332,7 +332,7 @@ def _cli(data_dir: Any, *args: str) -> str:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return result.stdout + result.stderr  # show: the body on stdout, the attempts on stderr
 
 
 def test_cli_lists_shows_and_redelivers(
@@ -446,15 +446,15 @@ def test_callbacks_api_answers_only_under_its_own_path(cb: CosS3Client, callback
         (("redeliver", "--failed-since", "junk"), "--failed-since: not a time"),
     ],
 )
-def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Any, args: tuple[str, ...], said: str) -> None:
+def test_cli_bad_input_is_one_line_and_exit_2(callback_server: ServerProcess, args: tuple[str, ...], said: str) -> None:
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(callback_server.data_dir)],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2 and said in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 2 and said in result.stderr and not result.stdout, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr

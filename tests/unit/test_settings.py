@@ -72,10 +72,10 @@ def test_toml_values_are_coerced(tmp_path: Path) -> None:
     )
     settings = load_settings(config, env=ENV_PAIR)
     assert settings.appid == "1300000000"
-    assert settings.data_dir == Path("some/dir")
+    assert settings.data_dir == tmp_path / "some/dir"  # relative to the TOML file, not the cwd
     assert settings.min_part_bytes == 5
     assert settings.domains == ("x.test", "y.test")
-    assert settings.effective_database_url == f"sqlite:///{Path('some/dir') / 'cosflow.db'}"
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'some/dir' / 'cosflow.db'}"
 
 
 def test_env_values_are_coerced(tmp_path: Path) -> None:
@@ -241,3 +241,19 @@ def test_settings_are_frozen() -> None:
     assert isinstance(settings, Settings)
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_without_create_nothing_is_written_and_a_stored_pair_is_read(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    assert load_settings(env={}, data_dir=data_dir, create_dev_credentials=False).credentials == ()
+    assert not data_dir.exists()  # no data dir, no key pair: only `cosflow serve` makes them
+    made = load_settings(env={}, data_dir=data_dir).credentials
+    assert load_settings(env={}, data_dir=data_dir, create_dev_credentials=False).credentials == made
+
+
+def test_a_relative_data_dir_in_toml_is_relative_to_the_file(tmp_path: Path) -> None:
+    config = write_toml(tmp_path, 'data_dir = "store"\n')
+    assert load_settings(config, env=ENV_PAIR).data_dir == tmp_path / "store"
+    assert load_settings(config, env={**ENV_PAIR, "COSFLOW_DATA_DIR": "rel"}).data_dir == Path("rel")
+    absolute = write_toml(tmp_path, f'data_dir = "{tmp_path / "abs"}"\n')
+    assert load_settings(absolute, env=ENV_PAIR).data_dir == tmp_path / "abs"

@@ -1,7 +1,7 @@
 """The delivery log as a JSON API on the bare host (signed requests only):
 
 - ``GET  /api/callbacks?run_id=&state=pending|delivered|dead&since=<ISO time>&limit=``
-- ``GET  /api/callbacks/<id>`` with every attempt
+- ``GET  /api/callbacks/<id>`` with its ``body`` (the exact text sent) and every attempt
 - ``POST /api/callbacks/<id>/redeliver``
 - ``POST /api/callbacks/redeliver?since=<ISO time>`` (every dead callback since then)
 """
@@ -27,6 +27,7 @@ def _callback(c: Callback) -> dict[str, Any]:
         "event": c.event,
         "job_id": c.job_id,
         "url": c.url,
+        "content_type": c.content_type,
         "state": c.state,
         "attempts": c.attempts,
         "next_attempt_at": c.next_attempt_at.isoformat(),
@@ -77,7 +78,8 @@ async def handle(call: Call) -> Response:
         return JSONResponse({"callbacks": [_callback(c) for c in found]})
     if method == "GET" and len(parts) == 1:
         callback, attempts = await to_thread.run_sync(service.show, parts[0])
-        return JSONResponse({"callback": _callback(callback), "attempts": [_attempt(a) for a in attempts]})
+        shown = {**_callback(callback), "body": callback.body}
+        return JSONResponse({"callback": shown, "attempts": [_attempt(a) for a in attempts]})
     if method == "POST" and parts == ["redeliver"]:
         since = _since(call)
         if since is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.responses import Response
 
 from cosflow import errors as e
@@ -41,6 +43,12 @@ TABLE: dict[type[e.CosflowError], tuple[str, int]] = {
 }
 
 
+log = logging.getLogger(__name__)
+
+#: The only Message a 500 carries: its exception text (paths, errno numbers) stays in the server log.
+INTERNAL_MESSAGE = "We encountered an internal error. Please try again."
+
+
 def code_and_status(exc: BaseException) -> tuple[str, int]:
     for cls in type(exc).__mro__:
         if cls in TABLE:
@@ -48,11 +56,21 @@ def code_and_status(exc: BaseException) -> tuple[str, int]:
     return "InternalError", 500
 
 
+def public_message(exc: BaseException, request_id: str = "") -> str:
+    """The ``Message`` a client sees: a refusal's own words; for a 500 (a storage failure, a bug)
+    only :data:`INTERNAL_MESSAGE`, the detail logged with ``request_id``."""
+    _, status = code_and_status(exc)
+    if status != 500 and isinstance(exc, e.CosflowError):
+        return exc.message
+    log.error("internal error", extra={"request_id": request_id, "detail": f"{type(exc).__name__}: {exc}"})
+    return INTERNAL_MESSAGE
+
+
 def error_response(
     exc: BaseException, *, resource: str, request_id: str, head: bool = False, service: str = "cos"
 ) -> Response:
     code, status = code_and_status(exc)
-    message = exc.message if isinstance(exc, e.CosflowError) else "We encountered an internal error."
+    message = public_message(exc, request_id)
     if isinstance(exc, e.CosflowError) and exc.resource:
         resource = f"{resource} ({exc.resource})" if resource and exc.resource not in resource else resource
     headers = {

@@ -24,7 +24,7 @@ from cosflow import __version__
 from cosflow.callbacks.guard import GuardedResolver, Refused, check_url
 from cosflow.db import callbacks as callback_rows
 from cosflow.domain import callbacks as bodies
-from cosflow.domain import times
+from cosflow.domain import failures, times
 from cosflow.domain.deliveries import Attempt, Callback
 from cosflow.services.scheduler import Wakeup
 from cosflow.settings import Settings
@@ -127,11 +127,12 @@ class CallbackDispatcher:
         except Refused as exc:
             return Outcome(callback, Attempt(moment, None, _ms(started), f"refused: {exc}", ""), False, True, None)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # OSError: DNS failed, and the like
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            # shown in the delivery log: addresses stay, errno numbers and local paths do not
+            error = failures.scrub(f"{type(exc).__name__}: {exc}", {}, ()) if str(exc) else type(exc).__name__
             return Outcome(callback, Attempt(moment, None, _ms(started), error, ""), False, False, None)
         except Exception as exc:  # never lose the batch's bookkeeping to one odd callback
             log.exception("callback attempt failed unexpectedly", extra={"callback_id": callback.callback_id})
-            error = f"internal error: {type(exc).__name__}: {exc}"
+            error = f"internal error: {type(exc).__name__} (the server log has the detail)"
             return Outcome(callback, Attempt(moment, None, _ms(started), error, ""), False, False, None)
         error = (
             ""

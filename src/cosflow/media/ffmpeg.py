@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -120,8 +121,17 @@ def run(
             if pipe is not None:
                 pipe.close()
     if proc.returncode != 0:
-        detail = " | ".join(line.strip() for line in tail if line.strip())[-1500:]
-        raise MediaError("InvalidInput", f"FFmpeg failed (exit {proc.returncode}): {detail or 'no output'}")
+        raise MediaError("InvalidInput", f"FFmpeg failed (exit {proc.returncode}): {_detail(tail) or 'no output'}")
+
+
+#: FFmpeg's log prefixes carry a memory address (``[mov,mp4 @ 0x55d5c8a3c2c0]``): noise to a user.
+_ADDRESS = re.compile(r"\s*@\s*0x[0-9a-fA-F]+")
+
+
+def _detail(tail: Sequence[str]) -> str:
+    """The stderr tail on one line. It still names files by their paths (scratch paths): the
+    runner turns an input's path into its object key and drops the others."""
+    return _ADDRESS.sub("", " | ".join(line.strip() for line in tail if line.strip()))[-1500:]
 
 
 def kill_orphans(under: Path) -> int:

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from cosflow.domain.numbers import plain_uint
 from cosflow.media.base import Job, MediaError, Product, Progress
 from cosflow.media.params import Fields
+from cosflow.media.reasons import reason, writing
 
 MAX_SIDE = 10_000
 MAX_PIXELS = 50_000_000
@@ -216,12 +217,12 @@ def _open(path: Path) -> Image.Image:
     try:
         image = Image.open(path)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
-        raise MediaError("InvalidInput", f"the input is not a readable image: {exc}") from exc
+        raise MediaError("InvalidInput", f"{path} is not a readable image: {reason(exc)}") from exc
     try:
         image.load()
     except (OSError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
         image.close()
-        raise MediaError("InvalidInput", f"the input image cannot be decoded: {exc}") from exc
+        raise MediaError("InvalidInput", f"the image {path} cannot be decoded: {reason(exc)}") from exc
     return image
 
 
@@ -265,7 +266,8 @@ def process_image(source: Path, rule: Rule, target_stem: Path) -> tuple[Path, st
             _prepare(image, pillow_format).save(partial, pillow_format, **_save_options(rule, pillow_format, original))
         except (OSError, ValueError, KeyError) as exc:
             partial.unlink(missing_ok=True)
-            raise MediaError("InvalidArgument", f"the image cannot be written as {pillow_format}: {exc}") from exc
+            code = "InternalError" if isinstance(exc, OSError) and exc.errno else "InvalidArgument"  # disk, or rule
+            raise MediaError(code, f"the image cannot be written as {pillow_format}: {writing(exc)}") from exc
         partial.replace(target)
     return target, ext
 

@@ -1,4 +1,5 @@
-"""Probing media with PyAV: streams, sizes, durations. Unreadable input is a MediaError, not a crash."""
+"""Probing media with PyAV: streams, sizes, durations. Unreadable input is a MediaError, not a crash;
+its message names the file by its path (the runner shows the object key instead)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import av
 
 from cosflow.media.base import MediaError
+from cosflow.media.reasons import reason
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def _fps(rate: Fraction | None) -> float:
 
 def probe(path: Path) -> MediaInfo:
     if not path.exists() or path.stat().st_size == 0:
-        raise MediaError("InvalidInput", "the input object is empty")
+        raise MediaError("InvalidInput", f"{path} is empty (0 bytes)")
     try:
         with av.open(str(path)) as container:
             video = next((s for s in container.streams.video), None)
@@ -76,7 +78,7 @@ def probe(path: Path) -> MediaInfo:
                 ),
             )
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise MediaError("InvalidInput", f"the input is not a readable media file: {exc}") from exc
+        raise MediaError("InvalidInput", f"{path} is not a readable media file: {reason(exc)}") from exc
 
 
 def require_video(info: MediaInfo, what: str) -> VideoInfo:

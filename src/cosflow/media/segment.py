@@ -21,6 +21,7 @@ from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Product, Progress, share
 from cosflow.media.params import Fields, invalid
 from cosflow.media.probe import probe
+from cosflow.media.reasons import reason
 
 ANY = frozenset({"*"})
 _X264 = ("libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p")
@@ -218,7 +219,7 @@ def segment_file(
     try:
         streams = stream_args(params, *_codecs(source))
     except (av.error.FFmpegError, ValueError) as exc:
-        raise MediaError("InvalidInput", f"the input is not a readable media file: {exc}") from exc
+        raise MediaError("InvalidInput", f"{source} is not a readable media file: {reason(exc)}") from exc
     run = _pieces if params.format == "flac" and params.duration else _split
     folder.mkdir(parents=True, exist_ok=True)
     try:

@@ -22,6 +22,7 @@ from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Product, Progress
 from cosflow.media.params import Fields
 from cosflow.media.probe import probe, require_video
+from cosflow.media.reasons import reason
 
 FORMATS = ("jpg", "png", "webp")
 DEFAULT_COUNT = 3
@@ -173,9 +174,9 @@ def sample(path: Path, duration: float, count: int, observe: FrameObserver | Non
         if len(candidates) < min(wanted / 2, 60):
             candidates = _collect(path, "NONREF", spacing, observe) or candidates
     except (av.error.FFmpegError, ValueError) as exc:
-        raise MediaError("InvalidInput", f"the video cannot be decoded: {exc}") from exc
+        raise MediaError("InvalidInput", f"the video of {path} cannot be decoded: {reason(exc)}") from exc
     if not candidates:
-        raise MediaError("InvalidInput", "the video has no decodable frames")
+        raise MediaError("InvalidInput", f"{path} has no decodable video frames")
     return candidates
 
 

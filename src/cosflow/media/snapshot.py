@@ -24,6 +24,7 @@ from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Product, Progress, share
 from cosflow.media.params import Fields, invalid
 from cosflow.media.probe import probe, require_video
+from cosflow.media.reasons import reason
 from cosflow.media.sprites import SpriteConfig, compose_sheets, parse_config
 
 _FORMATS = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "webp": "webp"}
@@ -168,7 +169,7 @@ def _video_of(path: Path) -> _Video:
                 times = [float(p.pts * stream.time_base) for p in container.demux(stream) if p.pts is not None]
                 end = max(times) - origin + 1.0 / fps if times else 0.0
     except av.error.FFmpegError as exc:
-        raise MediaError("InvalidInput", f"the input is not a readable media file: {exc}") from exc
+        raise MediaError("InvalidInput", f"{path} is not a readable media file: {reason(exc)}") from exc
     if end <= 0:
         raise MediaError("InvalidInput", "the input's video has no frames")
     return _Video(end, fps, info.format in _INDEXED, origin)
@@ -192,7 +193,7 @@ def _frame_times(path: Path, video: _Video, start: float, count: int, keyframes:
                 if len(found) >= wanted:
                     break
     except av.error.FFmpegError as exc:
-        raise MediaError("InvalidInput", f"the input's video could not be read: {exc}") from exc
+        raise MediaError("InvalidInput", f"the video of {path} could not be read: {reason(exc)}") from exc
     return sorted(found)[:count]
 
 

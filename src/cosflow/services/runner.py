@@ -24,12 +24,12 @@ from sqlalchemy import Engine
 
 from cosflow.db import runs as run_rows
 from cosflow.db import templates as template_rows
-from cosflow.domain import outputs
+from cosflow.domain import failures, outputs
 from cosflow.domain.ci import Run, Task
 from cosflow.domain.records import ObjectAttrs
 from cosflow.domain.states import TaskState
 from cosflow.domain.topology import Node, parse_topology
-from cosflow.errors import CosflowError
+from cosflow.errors import CosflowError, StorageError
 from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Processor, Product, Registry
 from cosflow.services.objects import ObjectService
@@ -107,6 +107,7 @@ class Runner:
         # in its own session) can only write into its own attempt's dir, which the next start
         # deletes, so it can never mix files into the rerun's outputs.
         work = self.work_root / f"{job_id}-{secrets.token_hex(4)}"
+        context: TaskContext | None = None
         try:
             context = await to_thread.run_sync(self._load, job_id)
             if context is None:
@@ -114,26 +115,35 @@ class Runner:
             await to_thread.run_sync(lambda: work.mkdir(parents=True))
             result = await self._execute(context, work)
             await to_thread.run_sync(self._scheduler.task_succeeded, job_id, result)
-        except MediaError as exc:
-            await self._fail(job_id, exc.code, exc.message)
-        except CosflowError as exc:
-            await self._fail(job_id, type(exc).__name__, exc.message)
-        except Exception as exc:  # a bug must fail the task, never wedge the run
-            log.exception("task crashed", extra={"job_id": job_id})
-            await self._fail(job_id, "InternalError", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # every failure, a bug too, fails the task (never wedges the run)
+            code, message = self._explain(exc, job_id, context, work)
+            await to_thread.run_sync(self._scheduler.task_failed, job_id, code, message)
         finally:
             await to_thread.run_sync(lambda: shutil.rmtree(work, ignore_errors=True))
 
-    async def _fail(self, job_id: str, code: str, message: str) -> None:
-        log.info("task failed", extra={"action": "task_failed", "job_id": job_id, "code": code})
-        await to_thread.run_sync(self._scheduler.task_failed, job_id, code, message)
+    def _explain(self, exc: Exception, job_id: str, context: TaskContext | None, work: Path) -> tuple[str, str]:
+        """The task's ``Code`` and ``Message``: the object and the reason in words, with no server
+        path, scratch name or errno (issue 8 §3.8). The raw detail, paths included, goes to the log."""
+        code, message = _words(exc, job_id)
+        keys = [key for _, key in context.task.inputs] if context is not None else []
+        names: dict[str, str] = {}
+        for index, key in enumerate(keys):
+            scratch = _scratch_input(work, index, key)
+            names |= {str(scratch): key, str(scratch.absolute()): key, str(scratch.resolve()): key}
+        data_dir = self._settings.data_dir
+        message = failures.scrub(message, names, (str(data_dir), str(data_dir.absolute()), str(data_dir.resolve())))
+        if code == "InvalidInput" and len(keys) == 1 and keys[0] not in message:
+            message = f"{keys[0]}: {message}"
+        detail = f"{type(exc).__name__}: {exc}"  # the raw text, paths and numbers included: for the operator
+        log.info("task failed", extra={"action": "task_failed", "job_id": job_id, "code": code, "detail": detail})
+        return code, message
 
     async def _execute(self, context: TaskContext, work: Path) -> dict[str, Any]:
         processor = self._registry.get(context.node.type)
         if processor is None:
             raise MediaError("InvalidArgument", f"no processor for node Type {context.node.type}")
         inputs = [
-            await self._fetch(bucket, key, work / f"input-{i}{Path(key).suffix[:16]}")
+            await self._fetch(bucket, key, _scratch_input(work, i, key))
             for i, (bucket, key) in enumerate(context.task.inputs)
         ]
         job = Job(
@@ -245,6 +255,27 @@ class Runner:
             }
             result["sprites" if product.sprite else "objects"].append(entry)
         return result
+
+
+def _words(exc: Exception, job_id: str) -> tuple[str, str]:
+    """A failure's code and message before scrubbing: a processor's own, else words for the kind."""
+    if isinstance(exc, MediaError):
+        return exc.code, exc.message
+    if isinstance(exc, StorageError):
+        cause = exc.__cause__
+        reason = failures.os_words(cause.errno) if isinstance(cause, OSError) else "see the server log"
+        return "InternalError", f"the object store failed: {reason}"
+    if isinstance(exc, CosflowError):
+        return type(exc).__name__, exc.message
+    if isinstance(exc, OSError):
+        return "InternalError", f"the server could not run the task: {failures.os_words(exc.errno)}"
+    log.exception("task crashed", extra={"job_id": job_id})
+    return "InternalError", f"the server failed unexpectedly (JobId {job_id}); its log has the detail"
+
+
+def _scratch_input(work: Path, index: int, key: str) -> Path:
+    """Where input ``index`` (object ``key``) is copied for the processor (its suffix kept for FFmpeg)."""
+    return work / f"input-{index}{Path(key).suffix[:16]}"
 
 
 async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
