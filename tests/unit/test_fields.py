@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from cosflow.domain.topology import TEMPLATE_TAGS, parse_topology
 from cosflow.errors import InvalidArgument
 from cosflow.media import animation, picprocess, segment, smartcover, snapshot, transcode_plan
 from cosflow.media.registry import FACTORIES
+from tests.support import field_table
 from tests.support import tencent_fields as tencent
 
 # --- the walker -----------------------------------------------------------------------------------
@@ -199,3 +201,8 @@ def test_each_honoured_start_field_changes_the_trigger(path: str) -> None:
         return _outcome(lambda _: parse_topology(topology).start_input(), node)
 
     assert start({**url, **context}) != start({**url, **context, path: value}), path
+
+
+def test_the_table_in_the_docs_is_the_code_s() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "workflows.md").read_text()
+    assert field_table.markdown() in page, "regenerate the Fields table: tests/support/field_table.py"
