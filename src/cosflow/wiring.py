@@ -102,7 +102,7 @@ def _build(settings: Settings, registry: Registry | None, store: BlobStore | Non
     seed_presets(engine, [(p.template_id, p.name, p.tag, p.body_xml) for p in PRESETS])
     wakeup = Wakeup()
     scheduler = Scheduler(engine, wakeup, CallbackRecorder(settings))
-    workflows = WorkflowService(engine, scheduler, registry)
+    workflows = WorkflowService(engine, scheduler, registry, settings.region)
     objects = ObjectService(engine, store, settings, hook=workflows)
     return Services(
         settings=settings,
@@ -112,7 +112,7 @@ def _build(settings: Settings, registry: Registry | None, store: BlobStore | Non
         buckets=BucketService(engine, settings),
         objects=objects,
         multipart=MultipartService(engine, store, settings, hook=workflows),
-        templates=TemplateService(engine),
+        templates=TemplateService(engine, registry, workflows),
         workflows=workflows,
         executions=ExecutionService(engine),
         queues=QueueService(engine, wakeup),

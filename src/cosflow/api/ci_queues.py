@@ -10,8 +10,7 @@ from cosflow.api.ci_common import id_list, page, path_id, request_body, respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
 from cosflow.domain.ci import Queue
-
-CATEGORY = {"media": "Transcoding", "picture": "PicProcessing"}
+from cosflow.services.queues import CATEGORY
 
 
 def queue_xml(queue: Queue) -> dict[str, Any]:

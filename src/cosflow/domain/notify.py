@@ -45,8 +45,12 @@ def check_url(url: str, where: str) -> None:
 
 
 def parse_notify(element: ET.Element | None, where: str) -> NotifyConfig | None:
-    """``None`` when absent (the queue's NotifyConfig then applies)."""
+    """``None`` when absent (the queue's NotifyConfig then applies). Settings without a Url, Event,
+    State or Type would be dropped with it, so they are refused."""
     if element is None or not any(_text(element, n) for n in ("Url", "Event", "State", "Type")):
+        stray = [n for n in ("ResultFormat", "SigningSecret") if element is not None and _text(element, n)]
+        if stray:
+            raise InvalidArgument(f"{where}: NotifyConfig {stray[0]} applies only to a NotifyConfig with a Url")
         return None
     url = _text(element, "Url")
     state = {"on": "On", "off": "Off", "": "On" if url else "Off"}.get(_text(element, "State").lower())

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from cosflow.domain import fields, schemas
 from cosflow.domain.extfilter import ExtFilter, parse_ext_filter
 from cosflow.domain.notify import NotifyConfig, parse_notify
 from cosflow.domain.outputs import unknown_variables
@@ -93,6 +94,8 @@ class Node:
     type: str
     input: ET.Element | None = field(default=None, compare=False)
     operation: ET.Element | None = field(default=None, compare=False)
+    #: The whole node element (Type, Input, Operation), for the field check.
+    element: ET.Element | None = field(default=None, compare=False)
 
     @property
     def template_id(self) -> str:
@@ -157,7 +160,7 @@ def parse_topology(element: ET.Element | None) -> Topology:
         node_type = (child.findtext("Type") or "").strip()
         if not node_type:
             raise InvalidArgument(f"node {child.tag} has no Type")
-        nodes[child.tag] = Node(child.tag, node_type, child.find("Input"), child.find("Operation"))
+        nodes[child.tag] = Node(child.tag, node_type, child.find("Input"), child.find("Operation"), child)
     successors: dict[str, tuple[str, ...]] = {}
     to_end: set[str] = set()
     for child in deps:
@@ -258,21 +261,60 @@ def validate(
     has_processor: Callable[[str], bool],
     template_of: Callable[[str], Template | None],
     product_count: Callable[[Node, Template | None], int],
+    region: str = "",
 ) -> None:
-    """Raise :class:`InvalidArgument` naming the node and the problem, or return."""
+    """Raise :class:`InvalidArgument` naming the node and the problem, or return.
+
+    Every field of every node is honoured or refused (:data:`schemas.NODES`, issue 8); an
+    ``Output/Region`` must be ``region`` (this server's) when one is given.
+    """
     _check_shape(topo)
     _check_acyclic(topo)
     _check_connected(topo)
+    _check_fields(topo.nodes[START])
     topo.start_input()  # NotifyConfig and ExtFilter values
     _check_types(topo, has_processor)
     for node in topo.task_nodes():
+        _check_fields(node)
+        _check_region(node, region)
         _check_output_names(node)
         template = _check_template(node, template_of)
+        _check_sprites(node, template)
         if product_count(node, template) > 1 and not _NUMBER.search(node.output_pattern):
             raise InvalidArgument(
                 f"node {node.key}: this {node.type} produces several objects, so Output/Object must "
                 f"contain ${{Number}} (got {node.output_pattern!r})"
             )
+
+
+def _check_fields(node: Node) -> None:
+    schema = schemas.NODES.get(node.type)
+    if schema is None:  # a processor without a field table: a server defect, refused rather than guessed
+        raise InvalidArgument(f"node {node.key}: Type {node.type} has no field table in this server")
+    if node.element is not None:
+        fields.check(node.element, schema, f"node {node.key}")
+
+
+def _check_region(node: Node, region: str) -> None:
+    given = (node.operation.findtext("Output/Region") or "").strip() if node.operation is not None else ""
+    if given and region and given != region:
+        raise InvalidArgument(
+            f"node {node.key}: Output/Region {given} is not this server's region ({region}); "
+            "cosflow writes outputs to its own buckets only"
+        )
+
+
+def _check_sprites(node: Node, template: Template | None) -> None:
+    """``Output/SpriteObject`` names sprite sheets: refused when the template makes none."""
+    sprite = (node.operation.findtext("Output/SpriteObject") or "").strip() if node.operation is not None else ""
+    if not sprite or template is None:
+        return
+    mode = (template.body.findtext("Snapshot/SnapshotOutMode") or "").strip().lower()
+    if mode not in ("onlysprite", "snapshotandsprite"):
+        raise InvalidArgument(
+            f"node {node.key}: Operation/Output/SpriteObject applies only when the template's "
+            f"SnapshotOutMode is OnlySprite or SnapshotAndSprite (template {template.template_id} makes no sprites)"
+        )
 
 
 def _check_output_names(node: Node) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from cosflow.db import queues as queue_rows
 from cosflow.db import runs as run_rows
-from cosflow.domain import times
+from cosflow.domain import fields, schemas, times
 from cosflow.domain.ci import Queue
 from cosflow.domain.notify import parse_notify
 from cosflow.domain.numbers import plain_uint
@@ -23,6 +23,21 @@ KINDS = ("media", "picture")
 DEFAULT_MAX_SIZE = 10000
 DEFAULT_MAX_CONCURRENT = 2
 MAX_CONCURRENT_LIMIT = 64
+#: The Category a queue of each kind reports (spec §8.1).
+CATEGORY = {"media": "Transcoding", "picture": "PicProcessing"}
+
+#: An UpdateMediaQueue body (spec §8.2; the Python SDK demo ``ci_put_media_queue``). Fields a GET
+#: answer carries are accepted when they agree with the queue (a GET answer can be sent back).
+UPDATE_FIELDS = fields.Schema(
+    "an UpdateMediaQueue body",
+    {
+        **{name: fields.HONOURED for name in ("Name", "QueueID", "QueueId", "State", "MaxConcurrent", "Category")},
+        **{f"NotifyConfig/{path}": rule for path, rule in schemas.NOTIFY_FIELDS.items()},
+        "MaxSize": fields.Honoured(values=(str(DEFAULT_MAX_SIZE),), refused="a queue's MaxSize is fixed"),
+        "CreateTime": fields.Ignored("response-only"),
+        "UpdateTime": fields.Ignored("response-only"),
+    },
+)
 
 
 def with_notify(queue: Queue) -> Queue:
@@ -70,7 +85,16 @@ def queue_for(conn: Connection, bucket: str, kind: str, queue_id: str) -> Queue:
 
 
 def apply_update(conn: Connection, queue: Queue, request: ET.Element) -> Queue:
-    """Apply an UpdateMediaQueue body; pausing holds waiting tasks (Pause), resuming releases them."""
+    """Apply an UpdateMediaQueue body; pausing holds waiting tasks (Pause), resuming releases them.
+    Every field is honoured or refused (:data:`UPDATE_FIELDS`, issue 8)."""
+    fields.check(request, UPDATE_FIELDS, "queue")
+    for field_name in ("QueueID", "QueueId"):
+        given = (request.findtext(field_name) or "").strip()
+        if given and given != queue.queue_id:
+            raise InvalidArgument(f"queue: {field_name} {given} is not the queue in the path ({queue.queue_id})")
+    category = (request.findtext("Category") or "").strip()
+    if category and category != CATEGORY[queue.kind]:
+        raise InvalidArgument(f"queue: Category {category} is not this queue's ({CATEGORY[queue.kind]})")
     name = (request.findtext("Name") or queue.name).strip()
     if not name or len(name) > 100:
         raise InvalidArgument("queue Name must be 1 to 100 characters")

@@ -15,11 +15,11 @@ from cosflow.db import buckets as bucket_rows
 from cosflow.db import objects as object_rows
 from cosflow.db import templates as template_rows
 from cosflow.db import workflows as workflow_rows
-from cosflow.domain import times
+from cosflow.domain import fields, schemas, times
 from cosflow.domain.ci import Run, Workflow
 from cosflow.domain.records import StoredObject
 from cosflow.domain.states import WorkflowState, parse_enum
-from cosflow.domain.topology import Node, StartInput, Template, parse_topology, validate
+from cosflow.domain.topology import Node, StartInput, Template, Topology, parse_topology, validate
 from cosflow.domain.triggers import starts_run
 from cosflow.errors import InvalidArgument, NoSuchBucket, ResourceNotFound
 from cosflow.ids import workflow_id as new_workflow_id
@@ -40,10 +40,11 @@ def cos_headers(obj: StoredObject) -> list[dict[str, str]]:
 
 
 class WorkflowService:
-    def __init__(self, engine: Engine, scheduler: Scheduler, registry: Registry) -> None:
+    def __init__(self, engine: Engine, scheduler: Scheduler, registry: Registry, region: str = "") -> None:
         self._engine = engine
         self._scheduler = scheduler
         self._registry = registry
+        self._region = region  # an Output/Region must name it (empty: not checked)
 
     # --- validation ----------------------------------------------------------------------------
     def _product_count(self, node: Node, template: Template | None) -> int:
@@ -55,10 +56,18 @@ class WorkflowService:
         except MediaError as exc:
             raise InvalidArgument(f"node {node.key}: {exc.message}") from exc
 
-    def _parse(self, conn: Connection, bucket: str, request: ET.Element) -> tuple[str, str | None, ET.Element]:
-        body = request.find("MediaWorkflow") if request.tag != "MediaWorkflow" else request
-        if body is None:
-            raise InvalidArgument("the body needs a <MediaWorkflow> element")
+    def _parse(
+        self, conn: Connection, bucket: str, request: ET.Element, workflow_id: str = ""
+    ) -> tuple[str, str | None, ET.Element]:
+        """Check a Create/UpdateMediaWorkflow body (spec §6.2-6.3) field by field (issue 8: every
+        field honoured or refused) and as a DAG; ``workflow_id`` is the one being updated."""
+        body = _media_workflow(request)
+        fields.check(body, schemas.WORKFLOW, "MediaWorkflow")
+        given_id = (body.findtext("WorkflowId") or "").strip()
+        if workflow_id and given_id and given_id != workflow_id:
+            raise InvalidArgument(
+                f"MediaWorkflow WorkflowId {given_id} is not the workflow being updated ({workflow_id})"
+            )
         name = (body.findtext("Name") or "").strip()
         if not _NAME.match(name):
             raise InvalidArgument("workflow Name: 1-128 Chinese characters, letters, digits, '-' or '_'")
@@ -69,21 +78,30 @@ class WorkflowService:
         element = body.find("Topology")
         topology = parse_topology(element)
         assert element is not None
-
-        def template_of(template_id: str) -> Template | None:
-            found = template_rows.get_template(conn, bucket, template_id)
-            return None if found is None else found[0]
-
-        validate(topology, lambda t: t in self._registry, template_of, self._product_count)
-        for node in topology.task_nodes():
-            target = (node.operation.findtext("Output/Bucket") or "").strip() if node.operation is not None else ""
-            if target and bucket_rows.get(conn, target) is None:  # else every run would fail after its work
-                raise InvalidArgument(f"node {node.key}: Output Bucket {target} does not exist", resource=target)
+        self.check_topology(conn, bucket, topology)
         start = topology.start_input()
         ensure_defaults(conn, bucket)
         for queue_id, kind in ((start.queue_id, "media"), (start.pic_queue_id, "picture")):
             queue_for(conn, bucket, kind, queue_id)  # raises for a queue of another bucket or kind
         return name, state.value if state else None, element
+
+    def check_topology(
+        self, conn: Connection, bucket: str, topology: Topology, replaced: Template | None = None
+    ) -> None:
+        """Validate ``topology`` against this bucket's templates (``replaced`` standing in for the
+        stored template of its id: the check of a template update), processors and buckets."""
+
+        def template_of(template_id: str) -> Template | None:
+            if replaced is not None and template_id == replaced.template_id:
+                return replaced
+            found = template_rows.get_template(conn, bucket, template_id)
+            return None if found is None else found[0]
+
+        validate(topology, lambda t: t in self._registry, template_of, self._product_count, self._region)
+        for node in topology.task_nodes():
+            target = (node.operation.findtext("Output/Bucket") or "").strip() if node.operation is not None else ""
+            if target and bucket_rows.get(conn, target) is None:  # else every run would fail after its work
+                raise InvalidArgument(f"node {node.key}: Output Bucket {target} does not exist", resource=target)
 
     # --- CRUD ------------------------------------------------------------------------------------
     async def create(self, bucket: str, request: ET.Element) -> Workflow:
@@ -112,7 +130,7 @@ class WorkflowService:
                 current = self._get(conn, bucket, workflow_id)
                 if current.state == WorkflowState.ACTIVE:
                     raise InvalidArgument(f"workflow {workflow_id} is Active: pause it before updating it")
-                name, state, topology = self._parse(conn, bucket, request)
+                name, state, topology = self._parse(conn, bucket, request, workflow_id)
                 workflow = replace(
                     current,
                     name=name,
@@ -204,6 +222,21 @@ class WorkflowService:
 
     def after_commit(self) -> None:
         self._scheduler.wake()
+
+
+def _media_workflow(request: ET.Element) -> ET.Element:
+    """``<MediaWorkflow>``, bare or inside ``<Request>`` (which holds nothing else)."""
+    if request.tag == "MediaWorkflow":
+        return request
+    body = request.find("MediaWorkflow")
+    if body is None:
+        raise InvalidArgument("the body needs a <MediaWorkflow> element")
+    others = [child.tag for child in request if child.tag != "MediaWorkflow" and isinstance(child.tag, str)]
+    if others:
+        raise InvalidArgument(f"Request/{others[0]} is unknown: the request holds only MediaWorkflow")
+    if len(request.findall("MediaWorkflow")) > 1:
+        raise InvalidArgument("Request/MediaWorkflow is given more than once")
+    return body
 
 
 @functools.lru_cache(maxsize=1024)
