@@ -188,3 +188,20 @@ def test_path_style_and_other_hosts_follow_the_same_table(
         resp = signed(client, server, bucket, "GET", "/in/pic.png", {"exif": ""}, svc=svc)
         assert resp.status_code == 501 and "GetImageExif" in resp.text
     assert _keys(client, bucket) == ["in/pic.png"]
+
+
+def test_cos_sub_resources_the_sdk_sends_are_refused_not_served(client: CosS3Client, bucket: str) -> None:
+    """The same fault on the COS side: sub-resources cosflow lacks were bucket or object calls."""
+    for call in [
+        lambda: client.delete_bucket_domain_certificate(Bucket=bucket, DomainName="www.example.com"),
+        lambda: client.delete_bucket_response_control(Bucket=bucket),
+        lambda: client.put_live_channel(
+            Bucket=bucket, ChannelName="ch1", LiveChannelConfiguration={"Switch": "Enabled"}
+        ),
+        lambda: client.get_live_channel_info(Bucket=bucket, ChannelName="ch1"),
+    ]:
+        with pytest.raises(CosServiceError) as info:
+            call()
+        assert (info.value.get_status_code(), info.value.get_error_code()) == (501, "NotImplemented")
+    assert client.bucket_exists(Bucket=bucket)  # was: DELETE /?domaincertificate deleted the bucket
+    assert _keys(client, bucket) == []  # was: PUT ch1?live stored an object
