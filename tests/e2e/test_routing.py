@@ -205,3 +205,15 @@ def test_cos_sub_resources_the_sdk_sends_are_refused_not_served(client: CosS3Cli
         assert (info.value.get_status_code(), info.value.get_error_code()) == (501, "NotImplemented")
     assert client.bucket_exists(Bucket=bucket)  # was: DELETE /?domaincertificate deleted the bucket
     assert _keys(client, bucket) == []  # was: PUT ch1?live stored an object
+
+
+def test_anonymous_callers_learn_an_operation_is_missing(
+    client: CosS3Client, server: ServerProcess, bucket: str
+) -> None:
+    client.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    client.put_object(Bucket=bucket, Key="pub.png", Body=b"original")
+    host = {"Host": f"{bucket}.cos.{REGION}.myqcloud.com"}
+    processed = httpx.get(f"{server.endpoint}/pub.png?imageMogr2/thumbnail/8x", headers=host)
+    assert processed.status_code == 501 and error_code(processed) == "NotImplemented"
+    assert b"original" not in processed.content  # was: the original, unprocessed
+    assert httpx.get(f"{server.endpoint}/pub.png", headers=host).content == b"original"
