@@ -389,3 +389,10 @@ def test_every_row_has_a_name_an_api_and_a_wire_form() -> None:
 
     for route in CI_ROUTES:
         assert route.name.isidentifier() and route.api and route.wire.split(" ", 1)[1].startswith("/")
+
+
+def test_every_handler_is_registered_under_a_row_name() -> None:
+    from cosflow.api import ci
+    from cosflow.api.routing import CI_ROUTES
+
+    assert set(ci.HANDLERS) <= {route.name for route in CI_ROUTES}

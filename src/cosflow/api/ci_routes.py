@@ -141,18 +141,24 @@ def _verb(name: str) -> str:
 def reserved(
     method: str, template: str, name: str, api: str, *shape: str, object_host: bool = True, service: bool = False
 ) -> CiRoute:
+    """A reserved-path row: ``reserved("GET", "/jobs", "list_jobs", "DescribeMediaJobs", "tag")``;
+    ``shape`` lists the query names of which one must be present on an object host."""
     return CiRoute(name, api, Kind.PATH, method, template, shape=shape, object_host=object_host, service=service)
 
 
 def bucket_sub(method: str, sub: str, name: str, api: str) -> CiRoute:
+    """A bucket-root sub-resource row: ``bucket_sub("PUT", "style", ...)`` is ``PUT /?style``."""
     return CiRoute(name, api, Kind.BUCKET, method, "/", query=(sub,))
 
 
 def ci_process(method: str, value: str, name: str, api: str, *also: str) -> CiRoute:
+    """A ``?ci-process=<value>`` row on an object or the bucket root (``"*"``: any method or value);
+    ``also`` are query names that must be present too (``action`` for ImageSearch)."""
     return CiRoute(name, api, Kind.PROCESS, method, "/[<key>]", query=also, process=value)
 
 
 def processing(method: str, verbs: tuple[str, ...], name: str, api: str) -> CiRoute:
+    """A processing-query row on an object: a query name whose first word is one of ``verbs``."""
     return CiRoute(name, api, Kind.QUERY, method, "/<key>", verbs=verbs)
 
 
