@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
-from qcloud_cos import CosS3Client
+from pathlib import Path
 
-from tests.support.server import REGION, ServerProcess
-from tests.support.signing import signed
+import httpx
+import pytest
+from qcloud_cos import CosS3Client
+from qcloud_cos.cos_exception import CosServiceError
+
+from tests.support.media import make_image
+from tests.support.server import APPID, REGION, ServerProcess
+from tests.support.signing import error_code, signed
 
 HEX = "0123456789abcdef" * 2
 
@@ -54,3 +59,161 @@ def test_bare_host_is_path_style_and_root_is_service(client: CosS3Client, server
     assert resp.content == b"ps"
     service = client.list_buckets()
     assert bucket in str(service["Buckets"])
+
+
+# --- issue 8 §1: CI calls never fall through to the object API -------------------------------------------
+QUEUE_ID = "p" + HEX
+PIC_OPERATIONS = '{"is_pic_info":1,"rules":[{"fileid":"out.png","rule":"imageView2/format/png"}]}'
+
+
+def _not_implemented(call: object) -> CosServiceError:
+    """The SDK call raises a CI-style 501 naming a CI operation."""
+    with pytest.raises(CosServiceError) as info:
+        call()  # type: ignore[operator]
+    err = info.value
+    assert (err.get_status_code(), err.get_error_code()) == (501, "NotImplemented"), err.get_digest_msg()
+    assert err.get_error_msg().startswith("the CI operation "), err.get_error_msg()
+    assert err.get_request_id()
+    return err
+
+
+def _blob_files(data_dir: Path) -> set[Path]:
+    return {p for p in (data_dir / "storage").rglob("*") if p.is_file()}
+
+
+def _keys(client: CosS3Client, bucket: str) -> list[str]:
+    return [c["Key"] for c in client.list_objects(Bucket=bucket).get("Contents", [])]
+
+
+def test_image_style_calls_never_create_list_or_delete_buckets(client: CosS3Client, bucket: str) -> None:
+    style = {"StyleName": "thumb", "StyleBody": "imageMogr2/thumbnail/64x"}
+    fresh = f"stylefresh{HEX[:6]}-{APPID}"
+    err = _not_implemented(lambda: client.ci_put_image_style(Bucket=fresh, Request=style))
+    assert "AddImageStyle (PUT /?style)" in err.get_error_msg()
+    assert not client.bucket_exists(Bucket=fresh)  # was: the style call created the bucket
+    err = _not_implemented(lambda: client.ci_delete_image_style(Bucket=bucket, Request={"StyleName": "thumb"}))
+    assert "DeleteImageStyle" in err.get_error_msg()
+    assert client.bucket_exists(Bucket=bucket)  # was: the empty bucket was deleted
+    err = _not_implemented(lambda: client.ci_get_image_style(Bucket=bucket, Request={}))
+    assert "ListBucketResult" not in str(err.get_digest_msg())  # was: a ListBucketResult
+
+
+def test_ci_writes_on_reserved_paths_store_nothing(client: CosS3Client, bucket: str, data_dir: Path) -> None:
+    blobs = _blob_files(data_dir)
+    _not_implemented(lambda: client.ci_update_hls_play_key(Bucket=bucket, MasterPlayKey="k1"))
+    _not_implemented(lambda: client.ci_update_ai_queue(Bucket=bucket, QueueId=QUEUE_ID, Request={"Name": "q"}))
+    _not_implemented(lambda: client.ci_update_asr_queue(Bucket=bucket, QueueId=QUEUE_ID, Request={"Name": "q"}))
+    _not_implemented(lambda: client.ci_update_doc_queue(Bucket=bucket, QueueId=QUEUE_ID, Request={"Name": "q"}))
+    _not_implemented(lambda: client.ci_delete_inventory_trigger_jobs(Bucket=bucket, JobId="j" + HEX))
+    # was: objects playKey, ai_queue/<id>, asrqueue/<id>, docqueue/<id>, inventorytriggerjob/<id>
+    assert _keys(client, bucket) == []
+    assert _blob_files(data_dir) == blobs
+
+
+def test_image_queries_never_return_the_original(client: CosS3Client, bucket: str, tmp_path: Path) -> None:
+    original = make_image(tmp_path / "pic.png", 64, 48).read_bytes()
+    client.put_object(Bucket=bucket, Key="in/pic.png", Body=original)
+    for method, name in [
+        (client.ci_get_image_info, "GetImageInfo (GET /<key>?imageInfo)"),
+        (client.ci_get_image_exif_info, "GetImageExif (GET /<key>?exif)"),
+        (client.ci_get_image_ave_info, "GetImageAve (GET /<key>?imageAve)"),
+        (client.ci_image_inspect, "ImageInspect"),
+    ]:
+        err = _not_implemented(lambda m=method: m(Bucket=bucket, Key="in/pic.png"))  # type: ignore[misc]
+        assert name in err.get_error_msg()
+    dest = tmp_path / "thumb.png"
+    err = _not_implemented(
+        lambda: client.ci_get_object(
+            Bucket=bucket, Key="in/pic.png", DestImagePath=str(dest), Rule="imageMogr2/thumbnail/32x"
+        )
+    )
+    assert "imageMogr2/thumbnail/32x" in err.get_error_msg()
+    assert not dest.exists()  # was: the unprocessed original written there
+    # The plain object is untouched and still served.
+    assert client.get_object(Bucket=bucket, Key="in/pic.png")["Body"].get_raw_stream().read() == original
+
+
+def test_upload_with_pic_operations_stores_nothing(
+    client: CosS3Client, server: ServerProcess, bucket: str, data_dir: Path
+) -> None:
+    blobs = _blob_files(data_dir)
+    err = _not_implemented(
+        lambda: client.ci_put_object(Bucket=bucket, Key="up.png", Body=b"png bytes", PicOperations=PIC_OPERATIONS)
+    )
+    assert "Pic-Operations" in err.get_error_msg()
+    assert _keys(client, bucket) == []  # was: stored, the header ignored
+    assert _blob_files(data_dir) == blobs  # the body never reached the store
+    # Completing a multipart upload with the header (Java/Go SDKs) is refused too; the upload stays.
+    upload = client.create_multipart_upload(Bucket=bucket, Key="big.png")["UploadId"]
+    part = client.upload_part(Bucket=bucket, Key="big.png", Body=b"x" * 10, PartNumber=1, UploadId=upload)
+    parts = {"Part": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    _not_implemented(
+        lambda: client.complete_multipart_upload(
+            Bucket=bucket, Key="big.png", UploadId=upload, MultipartUpload=parts, PicOperations=PIC_OPERATIONS
+        )
+    )
+    assert _keys(client, bucket) == []
+    client.complete_multipart_upload(Bucket=bucket, Key="big.png", UploadId=upload, MultipartUpload=parts)
+    assert _keys(client, bucket) == ["big.png"]
+
+
+def test_look_alike_objects_keep_working(client: CosS3Client, bucket: str) -> None:
+    """The other side of the rule: keys named like CI paths, without a CI shape, are objects."""
+    keys = ["playKey", "ai_queue/notanid", "asrqueue/a.txt", "inventorytriggerjob/x", "dataset", "picbucket", "style"]
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        assert client.get_object(Bucket=bucket, Key=key)["Body"].get_raw_stream().read() == key.encode()
+    assert sorted(_keys(client, bucket)) == sorted(keys)
+    for key in keys:
+        client.delete_object(Bucket=bucket, Key=key)
+    assert _keys(client, bucket) == []
+
+
+def test_path_style_and_other_hosts_follow_the_same_table(
+    client: CosS3Client, server: ServerProcess, bucket: str
+) -> None:
+    client.put_object(Bucket=bucket, Key="in/pic.png", Body=b"not processed")
+    host = f"127.0.0.1:{server.port}"
+    for method, path, params in [
+        ("GET", f"/{bucket}/in/pic.png", {"imageInfo": ""}),
+        ("GET", f"/{bucket}/in/pic.png", {"ci-process": "videoinfo"}),
+        ("PUT", f"/{bucket}/", {"style": ""}),
+        ("GET", "/mediabucket", {}),
+    ]:
+        auth = client.get_auth(Method=method, Bucket=bucket, Key=path, Params=params, Headers={"Host": host})
+        resp = httpx.request(method, server.endpoint + path, params=params, headers={"Authorization": auth})
+        assert resp.status_code == 501 and "x-ci-request-id" in resp.headers, (path, resp.text)
+        assert error_code(resp) == "NotImplemented" and b"not processed" not in resp.content
+    for svc in ("ci", "pic"):
+        resp = signed(client, server, bucket, "GET", "/in/pic.png", {"exif": ""}, svc=svc)
+        assert resp.status_code == 501 and "GetImageExif" in resp.text
+    assert _keys(client, bucket) == ["in/pic.png"]
+
+
+def test_cos_sub_resources_the_sdk_sends_are_refused_not_served(client: CosS3Client, bucket: str) -> None:
+    """The same fault on the COS side: sub-resources cosflow lacks were bucket or object calls."""
+    for call in [
+        lambda: client.delete_bucket_domain_certificate(Bucket=bucket, DomainName="www.example.com"),
+        lambda: client.delete_bucket_response_control(Bucket=bucket),
+        lambda: client.put_live_channel(
+            Bucket=bucket, ChannelName="ch1", LiveChannelConfiguration={"Switch": "Enabled"}
+        ),
+        lambda: client.get_live_channel_info(Bucket=bucket, ChannelName="ch1"),
+    ]:
+        with pytest.raises(CosServiceError) as info:
+            call()
+        assert (info.value.get_status_code(), info.value.get_error_code()) == (501, "NotImplemented")
+    assert client.bucket_exists(Bucket=bucket)  # was: DELETE /?domaincertificate deleted the bucket
+    assert _keys(client, bucket) == []  # was: PUT ch1?live stored an object
+
+
+def test_anonymous_callers_learn_an_operation_is_missing(
+    client: CosS3Client, server: ServerProcess, bucket: str
+) -> None:
+    client.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    client.put_object(Bucket=bucket, Key="pub.png", Body=b"original")
+    host = {"Host": f"{bucket}.cos.{REGION}.myqcloud.com"}
+    processed = httpx.get(f"{server.endpoint}/pub.png?imageMogr2/thumbnail/8x", headers=host)
+    assert processed.status_code == 501 and error_code(processed) == "NotImplemented"
+    assert b"original" not in processed.content  # was: the original, unprocessed
+    assert httpx.get(f"{server.endpoint}/pub.png", headers=host).content == b"original"

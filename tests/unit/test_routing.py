@@ -209,3 +209,190 @@ def test_match_ci_names_the_operation_and_ignores_query_name_case() -> None:
     assert update is not None and update.name == "update_workflow"
     jobs = match_ci("GET", f"/jobs/{JOB_ID},{JOB_ID}", {})
     assert jobs is not None and jobs.name == "get_jobs"
+
+
+# --- the whole CI table (ci_table.CI_ROUTES): SDK shapes are CI on every host ----------------------------
+QUEUE_ID = "p" + "0123456789abcdef" * 2
+PIC_OPS = {"Pic-Operations": '{"rules":[{"fileid":"a.png","rule":"imageView2/format/png"}]}'}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers", "name"),
+    [
+        ("PUT", "/", {"style": ""}, {}, "put_image_style"),
+        ("GET", "/", {"style": ""}, {}, "get_image_style"),
+        ("DELETE", "/", {"style": ""}, {}, "delete_image_style"),
+        ("PUT", "/", {"guetzli": ""}, {}, "put_guetzli"),
+        ("GET", "/", {"hotlink": ""}, {}, "get_hotlink"),
+        ("DELETE", "/", {"origin-protect": ""}, {}, "close_origin_protect"),
+        ("GET", "/in/pic.png", {"imageInfo": ""}, {}, "get_image_info"),
+        ("GET", "/in/pic.png", {"exif": ""}, {}, "get_image_exif"),
+        ("GET", "/in/pic.png", {"imageAve": ""}, {}, "get_image_ave"),
+        ("GET", "/in/pic.png", {"imageInspect": ""}, {}, "image_inspect_query"),
+        ("GET", "/in/pic.png", {"imageMogr2/thumbnail/64x": ""}, {}, "image_processing"),
+        ("GET", "/in/pic.png", {"imagemogr2/thumbnail/!50p|watermark/2/text/5pWw": "="}, {}, "image_processing"),
+        ("GET", "/in/pic.png", {"imageView2/format/png": "", "response-content-type": "x"}, {}, "image_processing"),
+        ("GET", "/in/pic.png", {"watermark/1/image/aHR0cA": ""}, {}, "image_processing"),
+        ("HEAD", "/in/pic.png", {"imageMogr2/strip": ""}, {}, "image_processing"),
+        ("PUT", "/in/pic.png", {"imageInfo": ""}, {}, "image_processing"),
+        ("POST", "/in/pic.png", {"image_process": ""}, PIC_OPS, "image_process"),
+        ("GET", "/in/pic.png", {"ci-process": "ImageInspect"}, {}, "image_inspect"),
+        ("GET", "/in/v.mp4", {"ci-process": "videoinfo"}, {}, "get_media_info"),
+        ("GET", "/in/v.mp4", {"CI-Process": "SNAPSHOT", "time": "1"}, {}, "get_snapshot"),
+        ("GET", "/", {"ci-process": "detect-label", "detect-url": "http://x"}, {}, "detect_label"),
+        ("GET", "/in/pic.png", {"ci-process": "SomethingNew"}, {}, "ci_process"),
+        ("PUT", "/in/id.jpg", {"ci-process": "IDCardOCR"}, {}, "id_card_ocr_on_upload"),
+        ("POST", "/in/pic.png", {"ci-process": "ImageSearch", "action": "AddImage"}, {}, "image_search_gallery"),
+        ("PUT", "/in/pic.png", {}, PIC_OPS, "pic_operations"),
+        ("POST", "/in/big.png", {"uploadId": "u1"}, PIC_OPS, "pic_operations"),
+        ("POST", "/in/big.png", {"uploads": ""}, PIC_OPS, "pic_operations"),
+        ("PUT", f"/ai_queue/{QUEUE_ID}", {}, {}, "update_ai_queue"),
+        ("PUT", f"/asrqueue/{QUEUE_ID}", {}, {}, "update_asr_queue"),
+        ("PUT", f"/docqueue/{QUEUE_ID}", {}, {}, "update_doc_queue"),
+        ("POST", f"/picqueue/{QUEUE_ID}", {}, {}, "update_pic_queue"),
+        ("GET", "/ai_queue", {"queueIds": "", "state": "All"}, {}, "list_ai_queues"),
+        ("PUT", f"/inventorytriggerjob/{JOB_ID}", {"cancel": ""}, {}, "cancel_inventory_trigger_job"),
+        ("POST", "/inventorytriggerjob", {}, {}, "create_inventory_trigger_job"),
+        ("PUT", "/playKey", {"masterPlayKey": "k1"}, {}, "update_play_key"),
+        ("PUT", "/playKey", {"backupPlayKey": "k2"}, {}, "update_play_key"),
+        ("POST", "/playKey", {}, {}, "create_play_key"),
+        ("PUT", "/asrhotvocabtable", {}, {}, "update_asr_vocabulary"),
+        ("GET", "/asrhotvocabtable/table1", {}, {}, "get_asr_vocabulary"),
+        ("POST", "/pic_jobs", {}, {}, "create_pic_jobs"),
+        ("GET", "/doc_jobs/d" + "0123456789abcdef" * 2, {}, {}, "get_doc_jobs"),
+        ("GET", "/text/auditing/st" + "0123456789abcdef" * 2, {}, {}, "get_text_auditing"),
+        ("POST", "/video/cancel_auditing/av" + "0123456789abcdef" * 2, {}, {}, "cancel_live_auditing"),
+        ("GET", "/mediabucket", {"regions": "", "pageNumber": ""}, {}, "list_media_buckets"),
+        ("POST", "/audit/textlib/lib1/keyword", {}, {}, "add_audit_keyword"),
+    ],
+)
+def test_sdk_ci_shapes_on_the_object_host_are_ci(
+    method: str, path: str, query: dict[str, str], headers: dict[str, str], name: str
+) -> None:
+    route = match_ci(method, path, query, headers)
+    assert route is not None and route.name == name
+    target = router.resolve(COS_HOST, method, path, query, headers)
+    assert (target.service, target.bucket, target.ci) == (Service.CI, "b-1250000000", route)
+    # An operation on an object keeps the key for its handler; a reserved path names none.
+    assert target.key == (path[1:] if route.kind.value != "reserved path" and path != "/" else None)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers"),
+    [
+        ("PUT", "/playKey", {}, {}),  # no masterPlayKey/backupPlayKey: an object named playKey
+        ("GET", "/playKey", {}, {}),
+        ("HEAD", "/playKey", {}, {}),
+        ("DELETE", "/picbucket", {}, {}),
+        ("PUT", "/dataset", {}, {}),
+        ("GET", "/mediabucket", {}, {}),
+        ("GET", "/asrhotvocabtable", {}, {}),
+        ("GET", "/asrhotvocabtable/a/b.txt", {}, {}),
+        ("PUT", "/ai_queue/notanid", {}, {}),
+        ("PUT", f"/ai_queue/{QUEUE_ID}", {"uploadId": "u", "partNumber": "1"}, {}),
+        ("GET", "/doc_jobs/report.pdf", {}, {}),
+        ("POST", "/jobs", {"uploads": ""}, {}),
+        ("PUT", "/style", {}, {}),
+        ("PUT", "/a.png", {"style": ""}, {}),  # ?style is a bucket sub-resource only
+        ("GET", "/in/pic.png", {"response-content-type": "image/png"}, {}),
+        ("GET", "/in/pic.png", {"imageinfox": ""}, {}),
+        ("GET", "/in/pic.png", {"versionId": "imageInfo"}, {}),
+        ("GET", "/", {"prefix": "imageInfo"}, {}),
+        ("PUT", "/in/pic.png", {}, {"Pic-Operation": "x"}),
+        ("GET", "/audit/strategy/x", {}, {}),
+    ],
+)
+def test_object_requests_without_a_ci_shape_stay_cos(
+    method: str, path: str, query: dict[str, str], headers: dict[str, str]
+) -> None:
+    assert match_ci(method, path, query, headers) is None
+    target = router.resolve(COS_HOST, method, path, query, headers)
+    assert target.service is Service.COS
+    assert target.key == (path[1:] or None)
+
+
+def test_path_style_applies_the_same_table_inside_the_bucket() -> None:
+    bare = "127.0.0.1:8080"
+    info = router.resolve(bare, "GET", "/b-1250000000/in/pic.png", {"imageInfo": ""})
+    assert (info.service, info.style, info.bucket, info.key) == (Service.CI, Style.PATH, "b-1250000000", "in/pic.png")
+    assert info.ci is not None and info.ci.name == "get_image_info"
+    assert info.signed_paths == ("/b-1250000000/in/pic.png",)
+    style = router.resolve(bare, "PUT", "/b-1250000000/", {"style": ""})
+    assert style.service is Service.CI and style.bucket == "b-1250000000" and style.ci_path == "/"
+    upload = router.resolve(bare, "PUT", "/b-1250000000/a.png", {}, PIC_OPS)
+    assert upload.service is Service.CI and upload.key == "a.png"
+    queue = router.resolve(bare, "PUT", f"/b-1250000000/ai_queue/{QUEUE_ID}", {})
+    assert queue.ci is not None and queue.ci.name == "update_ai_queue" and queue.ci_path == f"/ai_queue/{QUEUE_ID}"
+    plain = router.resolve(bare, "PUT", "/b-1250000000/playKey", {})
+    assert (plain.service, plain.key) == (Service.COS, "playKey")
+    root = router.resolve(bare, "GET", "/", {"ci-process": "AIObjectDetect"})
+    assert root.service is Service.CI and root.bucket is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "name"),
+    [
+        ("GET", "/mediabucket", {}, "list_media_buckets"),
+        ("DELETE", "/picbucket", {}, "close_pic_bucket"),
+        ("GET", "/playKey", {}, "get_play_key"),
+        ("POST", "/dataset", {}, "create_dataset"),
+        ("GET", "/datasets", {"maxresults": "100"}, "list_datasets"),
+        ("POST", "/datasetquery/simple", {}, "dataset_simple_query"),
+        ("POST", "/ImageSearchBucket", {}, "open_image_search"),
+    ],
+)
+def test_bucket_less_ci_resources_on_the_bare_host_are_ci(
+    method: str, path: str, query: dict[str, str], name: str
+) -> None:
+    # None of these can be a bucket name (no -<appid>); the Python SDK sends them with no bucket.
+    target = router.resolve("127.0.0.1:8080", method, path, query)
+    assert (target.service, target.bucket, target.key) == (Service.CI, None, None)
+    assert target.ci is not None and target.ci.name == name
+    service_host = router.resolve("ci.ap-guangzhou.myqcloud.com", method, path, query)
+    assert service_host.service is Service.CI and service_host.ci == target.ci
+
+
+def test_ci_host_needs_no_disambiguating_query() -> None:
+    listing = resolve("GET", "/mediabucket", host=CI_HOST)
+    assert listing.ci is not None and listing.ci.name == "list_media_buckets"
+    workflows = resolve("GET", "/workflow", host=CI_HOST)
+    assert workflows.ci is not None and workflows.ci.name == "list_workflows"
+    opened = resolve("PUT", "/", host=CI_HOST)
+    assert opened.ci is not None and opened.ci.name == "open_ci_service"
+    style = resolve("PUT", "/", {"style": ""}, host=CI_HOST)
+    assert style.ci is not None and style.ci.name == "put_image_style"
+    assert resolve("GET", "/a.mp4", host=CI_HOST).ci is None  # CI, but no operation: 400
+
+
+def test_pic_host_follows_the_object_host_rules() -> None:
+    pic = "b-1250000000.pic.ap-guangzhou.myqcloud.com"
+    assert resolve("PUT", "/", {"style": ""}, host=pic).service is Service.CI
+    assert resolve("PUT", "/", {}, host=pic).service is Service.COS
+
+
+def test_operations_describe_themselves_for_the_501_message() -> None:
+    info = match_ci("GET", "/in/pic.png", {"imageInfo": ""})
+    assert info is not None and info.describe("GET", {"imageInfo": ""}) == "GetImageInfo (GET /<key>?imageInfo)"
+    query = {"ci-process": "SomethingNew"}
+    other = match_ci("PUT", "/a", query)
+    assert (
+        other is not None
+        and other.describe("PUT", query) == "ci-process=SomethingNew (PUT /[<key>]?ci-process=SomethingNew)"
+    )
+    pipe = {"imageMogr2/thumbnail/!50p|watermark/2": ""}
+    proc = match_ci("GET", "/a", pipe)
+    assert proc is not None and "imageMogr2/thumbnail/!50p|watermark/2" in proc.describe("GET", pipe)
+
+
+def test_every_row_has_a_name_an_api_and_a_wire_form() -> None:
+    from cosflow.api.routing import CI_ROUTES
+
+    for route in CI_ROUTES:
+        assert route.name.isidentifier() and route.api and route.wire.split(" ", 1)[1].startswith("/")
+
+
+def test_every_handler_is_registered_under_a_row_name() -> None:
+    from cosflow.api import ci
+    from cosflow.api.routing import CI_ROUTES
+
+    assert set(ci.HANDLERS) <= {route.name for route in CI_ROUTES}

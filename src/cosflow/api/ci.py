@@ -1,7 +1,8 @@
 """The CI API's entry: requests the router recognised as CI operations land here.
 
-Operation handlers register in :data:`HANDLERS` by the route names of ``routing.CI_ROUTES``.
-An operation without a handler is answered with a CI-style ``NotImplemented`` error, never faked.
+Operation handlers register in :data:`HANDLERS` by the row names of ``ci_table.CI_ROUTES``. An
+operation without a handler is answered 501 ``NotImplemented`` naming the operation and its wire
+form, before its body is read and before anything is looked up: it never changes data.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from starlette.responses import Response
 
 from cosflow.api import ci_executions, ci_queues, ci_templates, ci_workflows
 from cosflow.api.context import Call, Handler
-from cosflow.api.routing import match_ci
 from cosflow.errors import InvalidArgument, NotImplementedOperation
 
 HANDLERS: dict[str, Handler] = {
@@ -33,13 +33,29 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def implemented(call: Call) -> bool:
+    """Whether the CI operation a request was routed to has a handler."""
+    route = call.target.ci
+    return route is not None and route.name in HANDLERS
+
+
 async def dispatch(call: Call) -> Response:
+    """Run the handler of ``call``'s CI operation.
+
+    Raises InvalidArgument when the request matched no CI operation (only possible on a ``.ci.``
+    host, where every request is CI) and NotImplementedOperation when the operation has no handler.
+    """
     request = call.request
-    path = call.target.signed_paths[0]
-    route = match_ci(request.method, path, request.query_params)
+    route = call.target.ci
     if route is None:
+        path = call.target.ci_path
         raise InvalidArgument(f"{request.method} {path} is not a CI operation", resource=path)
     handler = HANDLERS.get(route.name)
     if handler is None:
-        raise NotImplementedOperation(f"the CI operation {route.name} is not available yet", resource=path)
+        operation = route.describe(request.method, request.query_params)
+        raise NotImplementedOperation(
+            f"the CI operation {operation} is not implemented by cosflow", resource=call.target.ci_path
+        )
+    if call.target.bucket is None and not route.service:
+        raise InvalidArgument(f"the CI operation {route.api} needs a bucket host", resource=call.target.ci_path)
     return await handler(call)

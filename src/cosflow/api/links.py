@@ -50,7 +50,7 @@ async def linked_target(
     if found is None:
         return None
     host, principal = found
-    return router.resolve(host, request.method, raw_path, request.query_params), principal
+    return router.resolve(host, request.method, raw_path, request.query_params, request.headers), principal
 
 
 async def check_bucket_named(request: Request, settings: Settings, services: Services, target: Target) -> None:

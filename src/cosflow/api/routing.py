@@ -2,23 +2,32 @@
 
 Rules (design.md "Routing"):
 - Host ``<bucket>-<appid>.ci.<region>.<domain>`` → CI API.
-- Host ``<bucket>-<appid>.cos.<region>.<domain>`` → object API, except requests that match a CI
-  operation exactly (the official SDK sends CI calls with the ``.cos.`` host in IP/Port mode).
-- Any other host (``127.0.0.1:8080``) → path-style ``/<bucket>/<key>``; ``/`` is GET Service.
+- Host ``<bucket>-<appid>.cos.<region>.<domain>`` (or ``.pic.``) → object API, except requests that
+  match a CI operation exactly (the official SDK sends CI calls with the ``.cos.`` host in IP/Port
+  mode). The CI operations are one table, ``ci_table.CI_ROUTES``.
+- Host ``ci.<region>.<domain>`` → CI with no bucket (``/mediabucket``, ``/dataset``...).
+- Any other host (``127.0.0.1:8080``) → path-style ``/<bucket>/<key>``; ``/`` is GET Service. The
+  same CI table applies inside the bucket (``/<bucket>/<key>?imageInfo``), and a first segment that
+  is a bucket-less CI resource (``/mediabucket``: never a bucket name) is CI with no bucket.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import unquote
+
+from cosflow.api.ci_routes import CiRoute, Host, Kind
+from cosflow.api.ci_table import CI_ROUTES, match_ci
+
+__all__ = ["CI_ROUTES", "CiRoute", "Router", "Service", "Style", "Target", "match_ci"]
 
 #: The bucket part is taken as sent (any case, any shape) so that a bad name gets InvalidBucketName
 #: from the bucket rules rather than falling through to path-style routing.
 _HOST = r"^(?P<bucket>[^./:]+)\.(?P<svc>cos|ci|pic)\.(?P<region>[a-z0-9-]+)\.(?:{domains})(?::\d+)?$"
-_HEX32 = "[0-9a-f]{32}"
+_CI_SERVICE_HOST = r"^ci\.(?P<region>[a-z0-9-]+)\.(?:{domains})(?::\d+)?$"
 
 
 class Service(StrEnum):
@@ -42,6 +51,10 @@ class Target:
     key: str | None
     #: The path the client signed, candidates in order (spec §2.1 step 5).
     signed_paths: tuple[str, ...]
+    #: For CI: the operation (None on a ``.ci.`` host when nothing matched) and the path inside
+    #: the bucket it was matched on.
+    ci: CiRoute | None = None
+    ci_path: str = "/"
 
     @property
     def resource(self) -> str:
@@ -50,74 +63,51 @@ class Target:
         return f"{self.bucket}/{self.key}" if self.key else self.bucket
 
 
-@dataclass(frozen=True)
-class CiRoute:
-    """One CI operation's shape: method, path pattern, and query names that must be present."""
-
-    method: str
-    path: re.Pattern[str]
-    name: str
-    needs_query: frozenset[str] = frozenset()
-
-
-def _ci(method: str, path: str, name: str, *needs: str) -> CiRoute:
-    return CiRoute(method, re.compile(f"^{path}$"), name, frozenset(needs))
-
-
-#: Every CI operation cosflow recognises on the object host. An object whose key happens to be
-#: ``workflow`` is still reachable: GET /workflow is CI only with the list query the SDK sends.
-CI_ROUTES: tuple[CiRoute, ...] = (
-    _ci("POST", "/workflow", "create_workflow"),
-    _ci("GET", "/workflow", "list_workflows", "ids"),
-    _ci("GET", "/workflow", "list_workflows", "pagenumber"),
-    _ci("GET", f"/workflow/w{_HEX32}", "get_workflow"),
-    _ci("PUT", f"/workflow/w{_HEX32}", "update_workflow"),
-    _ci("DELETE", f"/workflow/w{_HEX32}", "delete_workflow"),
-    _ci("POST", "/triggerworkflow", "trigger_workflow", "workflowid"),
-    _ci("GET", "/workflowexecution", "list_executions", "workflowid"),
-    _ci("GET", f"/workflowexecution/i{_HEX32}", "get_execution"),
-    _ci("POST", "/template", "create_template"),
-    _ci("GET", "/template", "list_templates", "pagenumber"),
-    _ci("GET", "/template", "list_templates", "category"),
-    _ci("GET", "/template", "list_templates", "ids"),
-    _ci("PUT", "/template/t[0-9a-z]{6,40}", "update_template"),
-    _ci("DELETE", "/template/t[0-9a-z]{6,40}", "delete_template"),
-    _ci("GET", "/queue", "list_queues", "state"),
-    _ci("GET", "/queue", "list_queues", "queueids"),
-    _ci("PUT", f"/queue/p{_HEX32}", "update_queue"),
-    _ci("GET", "/picqueue", "list_pic_queues", "state"),
-    _ci("GET", "/picqueue", "list_pic_queues", "queueids"),
-    _ci("PUT", f"/picqueue/p{_HEX32}", "update_pic_queue"),
-    _ci("POST", "/jobs", "create_jobs"),
-    _ci("GET", "/jobs", "list_jobs", "tag"),
-    _ci("GET", f"/jobs/j{_HEX32}(?:,j{_HEX32})*", "get_jobs"),
-    _ci("PUT", f"/jobs/j{_HEX32}", "cancel_job", "cancel"),
-)
-
-
-def match_ci(method: str, path: str, query: Mapping[str, str]) -> CiRoute | None:
-    names = {k.lower() for k in query}
-    for route in CI_ROUTES:
-        if route.method == method and route.path.match(path) and route.needs_query <= names:
-            return route
-    return None
-
-
 class Router:
     def __init__(self, domains: tuple[str, ...]) -> None:
         pattern = "|".join(re.escape(d) for d in domains) or r"(?!x)x"
         self._host = re.compile(_HOST.format(domains=pattern), re.IGNORECASE)
+        self._ci_service = re.compile(_CI_SERVICE_HOST.format(domains=pattern), re.IGNORECASE)
 
-    def resolve(self, host: str, method: str, raw_path: str, query: Mapping[str, str]) -> Target:
+    def resolve(
+        self,
+        host: str,
+        method: str,
+        raw_path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
+    ) -> Target:
+        """Where a request goes. ``headers`` matter only for CI headers (``Pic-Operations``)."""
         path = unquote(raw_path) or "/"
         found = self._host.match(host)
         if found is None:
-            return self._path_style(path, raw_path)
+            if self._ci_service.match(host):
+                route = match_ci(method, path, query, headers, host=Host.SERVICE)
+                return Target(Service.CI, Style.VIRTUAL, None, None, (path,), route, path)
+            return self._bare(method, path, raw_path, query, headers)
         bucket = found["bucket"]
-        if found["svc"].lower() == "ci" or match_ci(method, path, query) is not None:
-            return Target(Service.CI, Style.VIRTUAL, bucket, None, (path,))
+        on_ci_host = found["svc"].lower() == "ci"
+        route = match_ci(method, path, query, headers, host=Host.CI if on_ci_host else Host.OBJECT)
+        if on_ci_host or route is not None:
+            return Target(Service.CI, Style.VIRTUAL, bucket, _ci_key(route, path), (path,), route, path)
         key = path[1:] or None
         return Target(Service.COS, Style.VIRTUAL, bucket, key, (path,))
+
+    def _bare(
+        self, method: str, path: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str] | None
+    ) -> Target:
+        """Path style: a bucket-less CI resource first, else the CI table inside the bucket."""
+        service = match_ci(method, path, query, headers, host=Host.SERVICE)
+        if service is not None:
+            return Target(Service.CI, Style.PATH, None, None, (path,), service, path)
+        target = self._path_style(path, raw_path)
+        if target.service is not Service.COS:
+            return target
+        inner = "/" + (target.key or "") if target.bucket is not None else "/"
+        route = match_ci(method, inner, query, headers, host=Host.OBJECT)
+        if route is None:
+            return target
+        return replace(target, service=Service.CI, key=_ci_key(route, inner), ci=route, ci_path=inner)
 
     @staticmethod
     def _path_style(path: str, raw_path: str) -> Target:
@@ -135,3 +125,10 @@ class Router:
         # api/links.py, after its signature is checked against it.)
         signed = (f"/{bucket}/{key}",) if key else (f"/{bucket}/", f"/{bucket}")
         return Target(Service.COS, Style.PATH, bucket, key, signed)
+
+
+def _ci_key(route: CiRoute | None, path: str) -> str | None:
+    """The object a CI operation acts on (``GET <key>?imageInfo``), None for reserved paths."""
+    if route is None or route.kind is Kind.PATH or path == "/":
+        return None
+    return path[1:]

@@ -1,0 +1,204 @@
+"""What a CI operation row is and how a request is matched against the rows of ``ci_table``.
+
+Kinds of rows (design.md "Routing"; docs/design-choices.md "Routing" has the exact rule):
+
+- ``PATH``: a reserved path (``/jobs``, ``/workflow/<WorkflowId>``, ``/playKey``...). On an object
+  host (``.cos.``, ``.pic.``, path style) it matches only with the id shape and, where the row has
+  one, one of the query names the SDK always sends (``shape``), so objects named ``jobs/a.mp4`` or
+  ``workflow`` stay objects. On a ``.ci.`` host and bucket-less, ``shape`` is not needed.
+- ``BUCKET``: a sub-resource of the bucket root (``PUT /?style``, ``GET /?guetzli``).
+- ``PROCESS``: ``?ci-process=<value>`` on an object or the bucket root, any method.
+- ``QUERY``: a processing query on an object (``?imageInfo``, ``?imageMogr2/...``, pipelines with
+  ``|``, ``?image_process``), any method.
+- ``HEADER``: the ``Pic-Operations`` header on any object request (upload-time processing: PUT,
+  Complete Multipart Upload, and whatever else carries it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    PATH = "reserved path"
+    BUCKET = "bucket sub-resource"
+    PROCESS = "ci-process"
+    QUERY = "processing query"
+    HEADER = "header"
+
+
+class Host(StrEnum):
+    """Where a request arrived: an object host (``.cos.``/``.pic.``/path style), a ``.ci.`` host,
+    or with no bucket at all (``ci.<region>.<domain>``, or a bare-host path whose first segment is
+    a bucket-less CI resource)."""
+
+    OBJECT = "object"
+    CI = "ci"
+    SERVICE = "service"
+
+
+_HEX32 = "[0-9a-f]{32}"
+#: Path placeholders and the shapes they match. CI ids are a letter prefix and 32 hex digits.
+PLACEHOLDERS: dict[str, str] = {
+    "[<key>]": ".*",  # an object key, or nothing (the bucket root)
+    "<WorkflowId>": f"w{_HEX32}",
+    "<RunId>": f"i{_HEX32}",
+    "<JobId>": f"j{_HEX32}",
+    "<JobIds>": f"j{_HEX32}(?:,j{_HEX32})*",
+    "<QueueId>": f"p{_HEX32}",
+    "<TemplateId>": "t[0-9a-z]{6,40}",
+    # Jobs of the other CI families: auditing (si/av/sa/st/sd/sw...), doc, file, asr, inventory.
+    "<Id>": f"[a-z]{{0,3}}{_HEX32}",
+    "<Ids>": f"[a-z]{{0,3}}{_HEX32}(?:,[a-z]{{0,3}}{_HEX32})*",
+    # Names a user chooses (BizType, vocabulary table id, text library id, poster template id).
+    "<Name>": "[0-9A-Za-z_.-]{1,128}",
+    "<key>": ".+",
+}
+#: COS multipart sub-resources: a request carrying one is an object upload, never a PATH row.
+_UPLOAD_QUERY = frozenset({"uploads", "uploadid"})
+
+
+@dataclass(frozen=True)
+class CiRoute:
+    """One CI operation shape. ``name`` keys the handler table; ``api`` is the operation's name in
+    Tencent's documentation and SDKs; :attr:`wire` is what the SDKs send. Names are kept as
+    documented and compared case-insensitively."""
+
+    name: str
+    api: str
+    kind: Kind
+    method: str  # "*" for any method
+    template: str  # the path with placeholders, as documented
+    query: tuple[str, ...] = ()  # query names that must all be present
+    shape: tuple[str, ...] = ()  # PATH on an object host: one of these must be present
+    process: str | None = None  # the ci-process value; "*" for any
+    verbs: tuple[str, ...] = ()  # QUERY: a query name whose first word is one of these
+    header: str | None = None
+    object_host: bool = True  # False: only on a .ci. host or bucket-less
+    service: bool = False  # True: also valid with no bucket
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    lower: _Lower = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.escape(self.template)
+        for placeholder, shape in PLACEHOLDERS.items():
+            regex = regex.replace(re.escape(placeholder), shape)
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+        lower = _Lower(
+            frozenset(n.lower() for n in self.query),
+            frozenset(n.lower() for n in self.shape),
+            frozenset(n.lower() for n in self.verbs),
+            self.process.lower() if self.process else None,
+            self.header.lower() if self.header else None,
+        )
+        object.__setattr__(self, "lower", lower)
+
+    @property
+    def wire(self) -> str:
+        """The request as the SDKs send it, e.g. ``GET /<key>?ci-process=videoinfo``."""
+        parts = [f"ci-process={'<any>' if self.process == '*' else self.process}"] if self.process else []
+        if self.kind is Kind.BUCKET:
+            parts += list(self.query)
+        else:
+            parts += [n if self.kind is Kind.QUERY else f"{n}=…" for n in self.query]
+        parts += [n if n == "cancel" else f"{n}=…" for n in self.shape[:1]]
+        if self.verbs:
+            parts.append("|".join(self.verbs) + ("/…" if len(self.verbs) > 1 else ""))
+        text = f"{'any' if self.method == '*' else self.method} {self.template}"
+        text += ("?" + "&".join(parts)) if parts else ""
+        return text + (f" + {self.header} header" if self.header else "")
+
+    def describe(self, method: str, query: Mapping[str, str]) -> str:
+        """The operation as a user reads it in an error: ``GetImageInfo (GET /<key>?imageInfo)``."""
+        if self.process == "*":
+            value = next((v for k, v in query.items() if k.lower() == "ci-process"), "")[:64]
+            return f"ci-process={value} ({method} /[<key>]?ci-process={value})"
+        if self.verbs and len(self.verbs) > 1:
+            first = next((k for k in query if _verb(k) in self.lower.verbs), "")[:80]
+            return f"{self.api} ({method} /<key>?{first})"
+        if self.method == "*":
+            return f"{self.api} ({method} {self.wire.split(' ', 1)[1]})"
+        return f"{self.api} ({self.wire})"
+
+
+@dataclass(frozen=True)
+class _Lower:
+    query: frozenset[str]
+    shape: frozenset[str]
+    verbs: frozenset[str]
+    process: str | None
+    header: str | None
+
+
+def _verb(name: str) -> str:
+    """The first word of a processing query name: ``imageMogr2/thumbnail/64x|watermark/...`` → ``imagemogr2``."""
+    return re.split(r"[/|]", name, maxsplit=1)[0].lower()
+
+
+def reserved(
+    method: str, template: str, name: str, api: str, *shape: str, object_host: bool = True, service: bool = False
+) -> CiRoute:
+    """A reserved-path row: ``reserved("GET", "/jobs", "list_jobs", "DescribeMediaJobs", "tag")``;
+    ``shape`` lists the query names of which one must be present on an object host."""
+    return CiRoute(name, api, Kind.PATH, method, template, shape=shape, object_host=object_host, service=service)
+
+
+def bucket_sub(method: str, sub: str, name: str, api: str) -> CiRoute:
+    """A bucket-root sub-resource row: ``bucket_sub("PUT", "style", ...)`` is ``PUT /?style``."""
+    return CiRoute(name, api, Kind.BUCKET, method, "/", query=(sub,))
+
+
+def ci_process(method: str, value: str, name: str, api: str, *also: str) -> CiRoute:
+    """A ``?ci-process=<value>`` row on an object or the bucket root (``"*"``: any method or value);
+    ``also`` are query names that must be present too (``action`` for ImageSearch)."""
+    return CiRoute(name, api, Kind.PROCESS, method, "/[<key>]", query=also, process=value)
+
+
+def processing(method: str, verbs: tuple[str, ...], name: str, api: str) -> CiRoute:
+    """A processing-query row on an object: a query name whose first word is one of ``verbs``."""
+    return CiRoute(name, api, Kind.QUERY, method, "/<key>", verbs=verbs)
+
+
+def _matches(route: CiRoute, method: str, path: str, names: frozenset[str], host: Host) -> bool:
+    if route.method not in ("*", method) or not route.pattern.match(path):
+        return False
+    if (host is Host.OBJECT and not route.object_host) or (host is Host.SERVICE and not route.service):
+        return False
+    lower = route.lower
+    if not lower.query <= names:
+        return False
+    if route.kind is Kind.PATH and host is Host.OBJECT:
+        return not names & _UPLOAD_QUERY and (not lower.shape or bool(lower.shape & names))
+    return not lower.verbs or any(_verb(n) in lower.verbs for n in names)
+
+
+def first_match(
+    routes: tuple[CiRoute, ...],
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str] | None,
+    host: Host,
+) -> CiRoute | None:
+    """The CI operation a request is, or None.
+
+    ``path`` is the path inside the bucket (``/`` for the bucket itself, the whole path when there
+    is no bucket); query names and header names compare case-insensitively. The first row that
+    matches wins: reserved paths, bucket sub-resources, ``ci-process`` values, processing queries,
+    then the ``Pic-Operations`` header.
+    """
+    names = frozenset(k.lower() for k in query)
+    header_names = frozenset(k.lower() for k in (headers or {}))
+    value = next((v.lower() for k, v in query.items() if k.lower() == "ci-process"), None)
+    for route in routes:
+        wanted = route.lower
+        if wanted.process is not None and (value is None or wanted.process not in ("*", value)):
+            continue
+        if wanted.header is not None and wanted.header not in header_names:
+            continue
+        if _matches(route, method, path, names, host):
+            return route
+    return None
