@@ -82,6 +82,31 @@ def test_every_processor_has_a_node_table_and_its_tags_a_template_table() -> Non
     assert set(schemas.TEMPLATES) <= schemas.TENCENT_TAGS
 
 
+@pytest.mark.parametrize(
+    ("video", "container", "accepted"),
+    [
+        ("<Profile>main</Profile>", "mp4", True),  # Codec absent: H.264, the mp4 default
+        ("<Codec>H.264</Codec><Profile>main</Profile>", "hls", True),
+        ("<Codec>H.265</Codec><Profile>main</Profile>", "mp4", False),
+        ("<Profile>main</Profile>", "webm", False),  # Codec absent: VP9
+    ],
+)
+def test_profile_is_honoured_exactly_when_the_codec_is_h264(video: str, container: str, accepted: bool) -> None:
+    body = ET.fromstring(
+        f"<Request><Tag>Transcode</Tag><Name>t</Name><Container><Format>{container}</Format>"
+        f"</Container><Video>{video}</Video></Request>"
+    )
+    if accepted:
+        fields.check(body, schemas.TEMPLATES["Transcode"], "template")
+        read = transcode_plan.parse(
+            ET.fromstring(f"<T><Container><Format>{container}</Format></Container><Video>{video}</Video></T>")
+        )
+        assert read.video.profile == "main"
+    else:
+        with pytest.raises(InvalidArgument, match="Video/Profile"):
+            fields.check(body, schemas.TEMPLATES["Transcode"], "template")
+
+
 def test_audio_only_containers_match_the_transcoder() -> None:
     no_video = {c.format for c in transcode_plan.CONTAINERS.values() if not c.video}
     assert set(schemas.AUDIO_ONLY) == no_video

@@ -49,7 +49,10 @@ TRANSCODE_TEMPLATE: dict[str, Rule] = {
     "Container/ClipConfig/Duration": Honoured(when=(When("Container/Format", ("hls", "m3u8")),)),
     "Video/Remove": Honoured(values=BOOL),
     **_all("Video/", "Codec Width Height Fps Gop Preset Pixfmt Maxrate Crf", Honoured(when=_VIDEO_ON)),
-    "Video/Profile": Honoured(when=(*_VIDEO_ON, When("Video/Codec", _H264))),
+    # H.264 only; an absent Codec is H.264 in every container but WebM (transcode_plan.CONTAINERS).
+    "Video/Profile": Honoured(
+        when=(*_VIDEO_ON, When("Video/Codec", (*_H264, "")), When("Container/Format", ("webm",), negate=True))
+    ),
     "Video/Bitrate": Honoured(when=(*_VIDEO_ON, When("Video/Crf", ("",)))),
     "Video/Bufsize": Honoured(when=(*_VIDEO_ON, When("Video/Maxrate", GIVEN))),
     "Video/HlsTsTime": Unsupported("segment timing per TS file is not implemented; use Container/ClipConfig/Duration"),
