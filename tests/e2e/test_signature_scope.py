@@ -4,8 +4,10 @@
    ``delete``, ``acl``, ``versionId``, the CI list and switch parameters) must be signed: a link
    signed for "PUT <key>" must not upload a part, abort an upload or rewrite an ACL by an appended
    parameter.
+2. A signature on a bucket's own host must cover ``host``: without it the signature names no
+   bucket and would fit the same key in every bucket.
 
-The refusal is 403 ``SignatureDoesNotMatch`` naming what is missing, and change nothing. The
+Both refusals are 403 ``SignatureDoesNotMatch`` naming what is missing, and nothing changes. The
 official SDKs sign all of this by default (cos-python-sdk-v5 ``cos_auth.py`` ``CosS3Auth``,
 cos-go-sdk-v5 ``auth.go`` ``newAuthorization``, cos-java-sdk-v5 ``COSSigner``, cos-nodejs-sdk-v5
 ``util.js`` ``getAuth``); the exceptions they make (``?cancel``, ``?active``/``?paused`` sent
@@ -14,6 +16,7 @@ unsigned) keep working in the Authorization header form they use.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -22,7 +25,7 @@ from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
 from tests.conftest import make_client
-from tests.support.server import REGION, SECRET_ID, SECRET_KEY, ServerProcess
+from tests.support.server import APPID, REGION, SECRET_ID, SECRET_KEY, ServerProcess
 from tests.support.signing import error_code, error_field
 from tests.support.templates import transcode_template
 from tests.support.workflows import node, workflow_body
@@ -250,3 +253,66 @@ def test_unsigned_state_switch_in_header_form_works(
     resp = httpx.put(f"{endpoint}{path}?{query}&paused", headers={"Host": _host(media_bucket, "ci")})
     _refused(resp, "paused")
     assert ci.ci_get_workflow(Bucket=media_bucket, Ids=workflow_id)["MediaWorkflowList"][0]["State"] == "Active"
+
+
+# --- 2. a signature that does not cover host -------------------------------------------------------
+def test_signature_without_host_does_not_open_another_bucket(
+    server: ServerProcess, client: CosS3Client, bucket: str
+) -> None:
+    other = f"scopeother{int(time.time() * 1000) % 10**6}-{APPID}"
+    client.create_bucket(Bucket=other)
+    client.put_object(Bucket=other, Key="report.pdf", Body=b"other bucket's report")
+    client.put_object(Bucket=bucket, Key="report.pdf", Body=b"own report")
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key="report.pdf", SignHost=False)
+    assert "q-header-list=&" in auth
+    for target in (other, bucket):
+        resp = httpx.get(f"{server.endpoint}/report.pdf", headers={"Host": _host(target), "Authorization": auth})
+        _refused(resp, "host")
+        assert b"bucket's report" not in resp.content and b"own report" not in resp.content
+
+
+def test_presigned_link_without_host_cannot_write_into_another_bucket(
+    server: ServerProcess, client: CosS3Client, bucket: str
+) -> None:
+    other = f"scopewrite{int(time.time() * 1000) % 10**6}-{APPID}"
+    client.create_bucket(Bucket=other)
+    client.put_object(Bucket=other, Key="index.html", Body=b"original")
+    url = _domain_client().get_presigned_url(Bucket=bucket, Key="index.html", Method="PUT", SignHost=False)
+    moved = url.replace(_host(bucket), _host(other))
+    _refused(_send(server, moved, "PUT", content=b"defaced"), "host")
+    assert client.get_object(Bucket=other, Key="index.html")["Body"].get_raw_stream().read() == b"original"
+    listing = _domain_client().get_presigned_url(Bucket=bucket, Key="/", Method="GET", SignHost=False)
+    _refused(_send(server, listing.replace(_host(bucket), _host(other))), "host")
+
+
+def test_ci_call_without_host_is_refused(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key="/workflow", Params={"pageNumber": "1"}, SignHost=False)
+    resp = httpx.get(
+        f"{server.endpoint}/workflow?pageNumber=1", headers={"Host": _host(bucket, "ci"), "Authorization": auth}
+    )
+    _refused(resp, "host")
+
+
+def test_sdk_ip_port_mode_signs_its_forced_host_even_with_sign_host_off(server: ServerProcess, bucket: str) -> None:
+    """``CosConfig(SignHost=False)`` only stops the SDK adding the URL's host; in the README's IP/Port
+    mode it sends (and so signs) the bucket Host anyway, and keeps working. In domain mode it signs
+    no host at all: that is what ``get_auth(SignHost=False)`` makes above, and it is refused."""
+    hostless = make_client(server.port, SignHost=False)
+    hostless.put_object(Bucket=bucket, Key="h", Body=b"h")
+    assert hostless.get_object(Bucket=bucket, Key="h")["Body"].get_raw_stream().read() == b"h"
+
+
+def test_path_style_signature_without_host_is_bound_by_its_path(
+    server: ServerProcess, client: CosS3Client, bucket: str
+) -> None:
+    """On the bare host the signed path names the bucket (``/<bucket>/<key>``), so a signature
+    without ``host`` is still bound to it and keeps working; it opens no other bucket."""
+    client.put_object(Bucket=bucket, Key="ps.txt", Body=b"path style")
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key=f"{bucket}/ps.txt", SignHost=False)
+    assert "q-header-list=&" in auth
+    assert httpx.get(f"{server.endpoint}/{bucket}/ps.txt", headers={"Authorization": auth}).content == b"path style"
+    other = f"scopepath{int(time.time() * 1000) % 10**6}-{APPID}"
+    client.create_bucket(Bucket=other)
+    client.put_object(Bucket=other, Key="ps.txt", Body=b"other")
+    resp = httpx.get(f"{server.endpoint}/{other}/ps.txt", headers={"Authorization": auth})
+    assert error_code(resp) == "SignatureDoesNotMatch"

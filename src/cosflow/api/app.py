@@ -13,7 +13,7 @@ from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, p
 from cosflow.api.auth import Principal, authenticate, require_signed
 from cosflow.api.context import Call, Handler
 from cosflow.api.errors import error_response
-from cosflow.api.routing import CI_ROUTES, Router, Service, Target
+from cosflow.api.routing import CI_ROUTES, Router, Service, Style, Target
 from cosflow.errors import (
     AccessDenied,
     CosflowError,
@@ -221,7 +221,9 @@ class CosflowApp:
         """The caller, and the target a presigned link on the bare host points to (api/links.py)."""
         assert self.services is not None, "the lifespan has not started the services"
         try:
-            principal = authenticate(request, self.settings, target.signed_paths)
+            principal = authenticate(
+                request, self.settings, target.signed_paths, bucket_in_host=target.style is Style.VIRTUAL
+            )
         except SignatureDoesNotMatch:
             linked = await links.linked_target(request, self.settings, self.router, self.services, raw_path, target)
             if linked is None:

@@ -1,8 +1,9 @@
 """Authenticating a request: q-sign in the Authorization header, in the query (presigned URLs),
 or as one ``sign=`` parameter (the Go SDK's merged form). Spec §2.2.
 
-What a signature covers bounds what it may do (docs/design-choices.md, "Signature scope"): a query
-parameter that chooses the operation must be among those it signs (:func:`require_signed`).
+What a signature covers bounds what it may do (docs/design-choices.md, "Signature scope"): on a
+bucket's own host it must cover ``host``, and a query parameter that chooses the operation must be
+among those it signs (:func:`require_signed`).
 """
 
 from __future__ import annotations
@@ -123,11 +124,30 @@ def _mismatch(auth: qsign.Authorization) -> SignatureDoesNotMatch:
     )
 
 
-def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, ...]) -> Principal:
+def _require_host(auth: qsign.Authorization) -> None:
+    """A signature used on a bucket's own host must cover ``host``: the host is all that names the
+    bucket there, and a signature without it fits the same path in every bucket. Every official SDK
+    signs it unless told not to (cos-nodejs-sdk-v5 ``util.js`` getAuth: "avoid cross-bucket access";
+    cos-go-sdk-v5 ``object.go`` GetPresignedURL and the iOS docs warn that leaving it out may cause
+    failed requests or a security hole)."""
+    if "host" not in auth.header_list:
+        raise SignatureDoesNotMatch(
+            "the signature does not cover the Host header, which names the bucket: add host to "
+            "q-header-list (the SDKs do unless SignHost=False / ForceSignHost=false is set)"
+        )
+
+
+def authenticate(
+    request: Request, settings: Settings, signed_paths: tuple[str, ...], *, bucket_in_host: bool = False
+) -> Principal:
     """Who signed the request, or ANONYMOUS when it carries no signature (spec §2.1-§2.2).
 
+    ``bucket_in_host``: the Host names the bucket (virtual-host style, COS or CI), so the signature
+    must cover ``host`` (:func:`_require_host`); on the bare host the signed path names it.
+
     Raises InvalidAccessKeyId (unknown SecretId), RequestExpired / AccessDenied (outside the
-    signed window) and SignatureDoesNotMatch."""
+    signed window) and SignatureDoesNotMatch (also for a signature without ``host`` where the
+    Host names the bucket)."""
     auth, presigned = _credentials(request)
     if auth is None:
         return ANONYMOUS
@@ -135,6 +155,8 @@ def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, 
     hosts = _host_variants(request.headers.get("host", ""))
     if _signed_host(request, auth, secret_key, hosts, signed_paths) is None:
         raise _mismatch(auth)
+    if bucket_in_host:
+        _require_host(auth)
     return _principal(auth, presigned)
 
 
