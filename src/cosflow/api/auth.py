@@ -138,7 +138,7 @@ def _require_host(auth: qsign.Authorization) -> None:
 
 
 def authenticate(
-    request: Request, settings: Settings, signed_paths: tuple[str, ...], *, bucket_in_host: bool = False
+    request: Request, settings: Settings, signed_paths: tuple[str, ...], *, bucket_in_host: bool
 ) -> Principal:
     """Who signed the request, or ANONYMOUS when it carries no signature (spec §2.1-§2.2).
 
