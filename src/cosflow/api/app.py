@@ -10,10 +10,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, post_object
-from cosflow.api.auth import Principal, authenticate
+from cosflow.api.auth import Principal, authenticate, require_signed
 from cosflow.api.context import Call, Handler
 from cosflow.api.errors import error_response
-from cosflow.api.routing import Router, Service, Target
+from cosflow.api.routing import CI_ROUTES, Router, Service, Style, Target
 from cosflow.errors import (
     AccessDenied,
     CosflowError,
@@ -69,6 +69,15 @@ UNSUPPORTED = frozenset(
         "decompression",
     ]
 )
+
+#: Query parameters that choose what a COS request does: a signature must cover them
+#: (api/auth.py ``require_signed``; docs/design-choices.md "Signature scope").
+SIGNED_SELECTORS = frozenset([*SUBRESOURCES, "partnumber", "versionid", *UNSUPPORTED])
+#: The same for CI requests: the parameters that make a path a CI operation (``ci_table.CI_ROUTES``) and the
+#: workflow state switches. ``cancel``, ``active`` and ``paused`` are sent unsigned by official SDKs
+#: (spec §1.2; cos-java-sdk-v5 ``COSSigner``) and pass unsigned in the Authorization-header form.
+CI_SELECTORS = frozenset({"active", "paused"}.union(*(route.lower.query | route.lower.shape for route in CI_ROUTES)))
+CI_HEADER_FORM_UNSIGNED = frozenset({"cancel", "active", "paused"})
 
 ROUTES: dict[tuple[str, str, str | None], Handler] = {
     ("GET", "service", None): buckets.list_buckets,
@@ -219,7 +228,9 @@ class CosflowApp:
         """The caller, and the target a presigned link on the bare host points to (api/links.py)."""
         assert self.services is not None, "the lifespan has not started the services"
         try:
-            principal = authenticate(request, self.settings, target.signed_paths)
+            principal = authenticate(
+                request, self.settings, target.signed_paths, bucket_in_host=target.style is Style.VIRTUAL
+            )
         except SignatureDoesNotMatch:
             linked = await links.linked_target(request, self.settings, self.router, self.services, raw_path, target)
             if linked is None:
@@ -235,10 +246,12 @@ class CosflowApp:
             # An operation cosflow lacks says so to anyone; one it has needs a signature.
             if principal.anonymous and ci.implemented(call):
                 raise AccessDenied("CI requests need a signature")
+            require_signed(request, principal, CI_SELECTORS, CI_HEADER_FORM_UNSIGNED)
             return await ci.dispatch(call)
         if target.service is Service.API:
             return await callbacks_api.handle(call)
         operation = _operation(request, target)
+        require_signed(request, principal, SIGNED_SELECTORS)
         handler = ROUTES.get(operation)
         if handler is None:
             raise MethodNotAllowed(f"{operation[0]} is not allowed on a {operation[1]}")

@@ -1,11 +1,15 @@
 """Authenticating a request: q-sign in the Authorization header, in the query (presigned URLs),
 or as one ``sign=`` parameter (the Go SDK's merged form). Spec §2.2.
+
+What a signature covers bounds what it may do (docs/design-choices.md, "Signature scope"): on a
+bucket's own host it must cover ``host``, and a query parameter that chooses the operation must be
+among those it signs (:func:`require_signed`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -18,9 +22,12 @@ from cosflow.settings import Settings
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a configured key's SecretId, or nobody (anonymous)."""
+    """Who is calling: a configured key's SecretId, or nobody (anonymous); and what the signature
+    covered: its ``q-url-param-list`` names, and whether it came in the query (a presigned link)."""
 
     secret_id: str | None
+    signed_params: frozenset[str] = frozenset()
+    presigned: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -117,19 +124,70 @@ def _mismatch(auth: qsign.Authorization) -> SignatureDoesNotMatch:
     )
 
 
-def authenticate(request: Request, settings: Settings, signed_paths: tuple[str, ...]) -> Principal:
+def _require_host(auth: qsign.Authorization) -> None:
+    """A signature used on a bucket's own host must cover ``host``: the host is all that names the
+    bucket there, and a signature without it fits the same path in every bucket. Every official SDK
+    signs it unless told not to (cos-nodejs-sdk-v5 ``util.js`` getAuth: "avoid cross-bucket access";
+    cos-go-sdk-v5 ``object.go`` GetPresignedURL and the iOS docs warn that leaving it out may cause
+    failed requests or a security hole)."""
+    if "host" not in auth.header_list:
+        raise SignatureDoesNotMatch(
+            "the signature does not cover the Host header, which names the bucket: add host to "
+            "q-header-list (the SDKs do unless SignHost=False / ForceSignHost=false is set)"
+        )
+
+
+def authenticate(
+    request: Request, settings: Settings, signed_paths: tuple[str, ...], *, bucket_in_host: bool
+) -> Principal:
     """Who signed the request, or ANONYMOUS when it carries no signature (spec §2.1-§2.2).
 
+    ``bucket_in_host``: the Host names the bucket (virtual-host style, COS or CI), so the signature
+    must cover ``host`` (:func:`_require_host`); on the bare host the signed path names it.
+
     Raises InvalidAccessKeyId (unknown SecretId), RequestExpired / AccessDenied (outside the
-    signed window) and SignatureDoesNotMatch."""
-    auth, _presigned = _credentials(request)
+    signed window) and SignatureDoesNotMatch (also for a signature without ``host`` where the
+    Host names the bucket)."""
+    auth, presigned = _credentials(request)
     if auth is None:
         return ANONYMOUS
     secret_key = _checked_key(auth, settings)
     hosts = _host_variants(request.headers.get("host", ""))
-    if _signed_host(request, auth, secret_key, hosts, signed_paths) is not None:
-        return Principal(auth.secret_id)
-    raise _mismatch(auth)
+    if _signed_host(request, auth, secret_key, hosts, signed_paths) is None:
+        raise _mismatch(auth)
+    if bucket_in_host:
+        _require_host(auth)
+    return _principal(auth, presigned)
+
+
+def _principal(auth: qsign.Authorization, presigned: bool) -> Principal:
+    return Principal(auth.secret_id, frozenset(auth.param_list), presigned)
+
+
+def require_signed(
+    request: Request, principal: Principal, selectors: Collection[str], header_form_unsigned: Collection[str] = ()
+) -> None:
+    """Refuse a query parameter that chooses the operation (one of ``selectors``, lower-case) but
+    that the signature does not cover: a link signed for ``PUT <key>`` must not upload a part
+    (``&partNumber=1&uploadId=…``), abort an upload or rewrite an ACL. Names are compared as the
+    signature lists them (encoded, lower-case), so case hides nothing.
+
+    ``header_form_unsigned``: selectors an official SDK sends unsigned in the Authorization-header
+    form (spec §1.2: the Python SDK's ``?cancel``; cos-java-sdk-v5 ``COSSigner`` signs CI workflow
+    paths without ``?active`` / ``?paused``); a presigned link must still sign them. Anonymous
+    callers are not checked here (they can only read, see api/app.py).
+
+    Raises SignatureDoesNotMatch naming the unsigned parameters."""
+    if principal.anonymous:
+        return
+    allowed = principal.signed_params if principal.presigned else principal.signed_params | set(header_form_unsigned)
+    names = {name: qsign.canonical_name(name) for name in request.query_params}
+    unsigned = sorted(name for name, canonical in names.items() if canonical in selectors and canonical not in allowed)
+    if unsigned:
+        raise SignatureDoesNotMatch(
+            f"the signature does not cover the parameter(s) {', '.join(unsigned)}, which choose the "
+            "operation: sign them (list them in q-url-param-list)"
+        )
 
 
 def is_presigned(request: Request) -> bool:
@@ -154,4 +212,4 @@ def authenticate_link(
         return None
     secret_key = _checked_key(auth, settings)
     host = _signed_host(request, auth, secret_key, hosts, (path,))
-    return None if host is None else (host, Principal(auth.secret_id))
+    return None if host is None else (host, _principal(auth, presigned))
