@@ -58,9 +58,15 @@ class Rule:
     gravity: str = "northwest"
 
 
+def _invalid(message: str) -> MediaError:
+    """An ``InvalidArgument`` naming the field, wherever the rule is found bad: when a template or
+    workflow is written, or at run time against the actual image."""
+    return MediaError("InvalidArgument", f"PicProcess ProcessRule: {message}")
+
+
 def _bad(operation: str, value: str, expected: str) -> MediaError:
     shown = value if len(value) <= 40 else f"{value[:40]}..."  # a 5,000-digit value is not repeated whole
-    return MediaError("InvalidArgument", f"imageMogr2 {operation}/{shown} is invalid: expected {expected}")
+    return _invalid(f"imageMogr2 {operation}/{shown} is invalid: expected {expected}")
 
 
 def _side(value: float) -> int:
@@ -212,15 +218,15 @@ def parse_rule(text: str) -> Rule:
     """Parse ``imageMogr2/<op>[/<value>]/...``; an unknown operation is an InvalidArgument."""
     parts = [unquote(p) for p in text.strip().split("/") if p]
     if not parts or parts[0] != "imageMogr2" or "|" in text:
-        raise MediaError("InvalidArgument", f"only a single imageMogr2 rule is supported, got {text[:80]!r}")
+        raise _invalid(f"only a single imageMogr2 rule is supported, got {text[:80]!r}")
     rule, index = Rule(), 1
     while index < len(parts):
         name = parts[index]
         if name not in _OPERATIONS:
-            raise MediaError("InvalidArgument", f"imageMogr2 operation {name[:40]!r} is not supported")
+            raise _invalid(f"imageMogr2 operation {name[:40]!r} is not supported")
         takes_value, apply = _OPERATIONS[name]
         if takes_value and index + 1 >= len(parts):
-            raise MediaError("InvalidArgument", f"imageMogr2 {name} needs a value")
+            raise _invalid(f"imageMogr2 {name} needs a value")
         apply(parts[index + 1] if takes_value else "", rule)
         index += 2 if takes_value else 1
     return rule
@@ -301,10 +307,7 @@ def process_image(source: Path, rule: Rule, target_stem: Path) -> tuple[Path, st
 def _rule(operation: ET.Element | None, template: ET.Element | None) -> Rule:
     """The node's rule, parsed; no ProcessRule at all keeps the image as it is. A bad one is an
     ``InvalidArgument`` naming the field (``PicProcess ProcessRule: imageMogr2 thumbnail/...``)."""
-    try:
-        return parse_rule(rule_text(operation, template) or "imageMogr2")
-    except MediaError as exc:
-        raise MediaError(exc.code, f"PicProcess ProcessRule: {exc.message}") from None
+    return parse_rule(rule_text(operation, template) or "imageMogr2")
 
 
 class PicProcess:
