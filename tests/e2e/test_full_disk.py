@@ -123,7 +123,7 @@ def test_full_disk_refuses_writes_clearly_keeps_reads_and_deletes_and_recovers(d
     client.create_bucket(Bucket=bucket)
     kept = _stored(client, bucket)
     pending = client.create_multipart_upload(Bucket=bucket, Key="pending")["UploadId"]
-    client.upload_part(Bucket=bucket, Key="pending", Body=os.urandom(PART), PartNumber=1, UploadId=pending)
+    part = client.upload_part(Bucket=bucket, Key="pending", Body=os.urandom(PART), PartNumber=1, UploadId=pending)
 
     # Fill the disk through the API until the server refuses, then the last bytes with a file.
     fillers = []
@@ -147,6 +147,12 @@ def test_full_disk_refuses_writes_clearly_keeps_reads_and_deletes_and_recovers(d
     )
     source = {"Bucket": bucket, "Key": "keep/0.bin", "Region": "ap-guangzhou"}
     _refused_as_full(lambda: client.copy_object(Bucket=bucket, Key="copy", CopySource=source))
+    only_part = {"Part": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    _refused_as_full(
+        lambda: client.complete_multipart_upload(
+            Bucket=bucket, Key="pending", UploadId=pending, MultipartUpload=only_part
+        )
+    )  # and the upload keeps its part (listed below)
     raw = signed(client, disk_server, bucket, "PUT", "raw", body=b"y" * 1000)
     assert (raw.status_code, error_code(raw), raw.headers.get("Retry-After")) == (503, "ServiceUnavailable", "5")
     assert FULL_MESSAGE in error_field(raw, "Message")

@@ -30,7 +30,7 @@ def _database_full(context: ExceptionContext) -> None:
     code = getattr(original, "sqlite_errorcode", None)
     full = (
         (isinstance(code, int) and code & 0xFF == _SQLITE_FULL)
-        or getattr(original, "pgcode", None) == _PG_DISK_FULL
+        or _PG_DISK_FULL in (getattr(original, "pgcode", None), getattr(original, "sqlstate", None))  # psycopg 2, 3
         or disk_full(original)
     )
     if full:
