@@ -137,3 +137,7 @@ class BucketNotEmpty(CosflowError):
 
 class StorageError(CosflowError):
     """The object store could not complete the operation."""
+
+
+class InsufficientStorage(CosflowError):
+    """The server is out of disk space; nothing was changed. Delete objects or free space, then retry."""

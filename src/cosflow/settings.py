@@ -47,6 +47,9 @@ class Settings:
     max_object_bytes: int = 5 * 1024**3
     #: Smallest multipart part except the last (bytes); COS requires 1 MB.
     min_part_bytes: int = 1024 * 1024
+    #: Disk space held back (a file in the data dir) so deletes still commit on a full disk; new
+    #: data is refused while it cannot be held. 0 turns it off. docs/design-choices.md.
+    disk_reserve_bytes: int = 8 * 1024 * 1024
     #: How far a signature's start time may lie in the future (client clock ahead).
     clock_skew_seconds: int = 900
     log_level: str = "info"
@@ -95,6 +98,7 @@ _ENV_KEYS: dict[str, str] = {
     "max_xml_bytes": "COSFLOW_MAX_XML_BYTES",
     "max_object_bytes": "COSFLOW_MAX_OBJECT_BYTES",
     "min_part_bytes": "COSFLOW_MIN_PART_BYTES",
+    "disk_reserve_bytes": "COSFLOW_DISK_RESERVE_BYTES",
     "clock_skew_seconds": "COSFLOW_CLOCK_SKEW_SECONDS",
     "log_level": "COSFLOW_LOG_LEVEL",
     "workers": "COSFLOW_WORKERS",
@@ -187,6 +191,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("task_timeout_seconds, callback_timeout and callback_connect_timeout must be positive")
     if min(settings.callback_retry_schedule) < 0:
         raise ConfigError("callback_retry_schedule entries cannot be negative")
+    if settings.disk_reserve_bytes < 0:
+        raise ConfigError("disk_reserve_bytes cannot be negative (0 turns the reserve off)")
     if not settings.appid.isdecimal():
         raise ConfigError(f"appid must be digits, got {settings.appid!r}")
 

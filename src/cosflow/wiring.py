@@ -93,7 +93,7 @@ def build_services(settings: Settings, registry: Registry | None = None, store: 
 def _build(settings: Settings, registry: Registry | None, store: BlobStore | None) -> Services:
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
-    store = store or FileBlobStore(settings.data_dir / "storage")
+    store = store or FileBlobStore(settings.data_dir / "storage", settings.disk_reserve_bytes)
     swept = store.sweep()
     collected = garbage.collect(engine, store)
     if swept or collected:

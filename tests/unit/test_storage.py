@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import threading
@@ -280,11 +281,11 @@ def test_filesystem_commit_failure_is_a_storage_error_and_leaves_nothing(
     writer.write(b"data")
 
     def refuse(*_args: object) -> None:
-        raise OSError("disk full")
+        raise OSError(errno.EIO, "Input/output error", str(tmp_path))
 
     monkeypatch.setattr("cosflow.storage.filesystem.os.replace", refuse)
-    with pytest.raises(StorageError, match="disk full"):
-        writer.commit()
+    with pytest.raises(StorageError, match="^could not store the object: a disk read or write failed$"):
+        writer.commit()  # words, never the OS text with its path
     assert list(store.tmp_dir.iterdir()) == []
     assert stored_blob_count(store) == 0
 

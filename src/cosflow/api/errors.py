@@ -38,10 +38,16 @@ TABLE: dict[type[e.CosflowError], tuple[str, int]] = {
     e.ResourceNotFound: ("ResourceNotFound", 400),
     e.BucketAlreadyExists: ("BucketAlreadyExists", 409),
     e.BucketNotEmpty: ("BucketNotEmpty", 409),
+    e.InsufficientStorage: ("ServiceUnavailable", 503),  # retried by the SDKs: docs/design-choices.md
     e.StorageError: ("InternalError", 500),
     e.ConfigError: ("InternalError", 500),
 }
 
+
+#: Headers an error class adds: a full disk says when to try again (seconds).
+EXTRA_HEADERS: dict[type[e.CosflowError], dict[str, str]] = {
+    e.InsufficientStorage: {"Retry-After": "5"},
+}
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +64,17 @@ def code_and_status(exc: BaseException) -> tuple[str, int]:
 
 def public_message(exc: BaseException, request_id: str = "") -> str:
     """The ``Message`` a client sees: a refusal's own words; for a 500 (a storage failure, a bug)
-    only :data:`INTERNAL_MESSAGE`, the detail logged with ``request_id``."""
+    only :data:`INTERNAL_MESSAGE`, the detail logged with ``request_id`` (a 503, such as a full
+    disk, is logged too, as a warning: the operator has to act)."""
     _, status = code_and_status(exc)
+    detail = f"{type(exc).__name__}: {exc}"
+    if exc.__cause__ is not None:  # the OS or driver error a domain error was raised from, paths and all
+        detail += f" (from {type(exc.__cause__).__name__}: {exc.__cause__})"
     if status != 500 and isinstance(exc, e.CosflowError):
+        if status == 503:
+            log.warning("service unavailable", extra={"request_id": request_id, "detail": detail})
         return exc.message
-    log.error("internal error", extra={"request_id": request_id, "detail": f"{type(exc).__name__}: {exc}"})
+    log.error("internal error", extra={"request_id": request_id, "detail": detail})
     return INTERNAL_MESSAGE
 
 
@@ -77,6 +89,7 @@ def error_response(
         f"x-{service}-request-id": request_id,
         "Server": f"tencent-{service}",
         "x-cos-trace-id": request_id,
+        **EXTRA_HEADERS.get(type(exc), {}),  # type: ignore[call-overload]
     }
     if status == 304 or head:
         return Response(status_code=status, headers=headers)

@@ -10,8 +10,31 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
+
+from cosflow.domain.failures import disk_full
+from cosflow.errors import InsufficientStorage
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: SQLite's primary result code for "database or disk is full" (sqlite3.h ``SQLITE_FULL``).
+_SQLITE_FULL = 13
+#: PostgreSQL's SQLSTATE ``disk_full`` (class 53, insufficient resources).
+_PG_DISK_FULL = "53100"
+
+
+def _database_full(context: ExceptionContext) -> None:
+    """The database's "disk is full" (SQLite ``SQLITE_FULL``, PostgreSQL ``53100``, an ``ENOSPC``)
+    becomes :class:`InsufficientStorage`, raised from SQLAlchemy's error (``handle_error`` lets a
+    listener raise its own exception); every other error is left as it is."""
+    original = context.original_exception
+    code = getattr(original, "sqlite_errorcode", None)
+    full = (
+        (isinstance(code, int) and code & 0xFF == _SQLITE_FULL)
+        or _PG_DISK_FULL in (getattr(original, "pgcode", None), getattr(original, "sqlstate", None))  # psycopg 2, 3
+        or disk_full(original)
+    )
+    if full:
+        raise InsufficientStorage() from context.sqlalchemy_exception or original
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -38,8 +61,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=8)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _database_full)
+    return engine
 
 
 def _config() -> Config:

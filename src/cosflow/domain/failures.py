@@ -12,6 +12,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
+#: The errors that mean "the disk (or the quota) is full": the one set every layer checks.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
 #: What is left where a server file was named that maps to nothing the user knows.
 SCRATCH_FILE = "a temporary file"
 SERVER_FILE = "a server file"
@@ -43,6 +46,18 @@ def os_words(number: int | None) -> str:
     if number is None:
         return "a file operation failed"
     return _WORDS.get(number) or os.strerror(number).lower()
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an exception it was raised from (``__cause__``/``__context__``), is an
+    ``OSError`` saying the disk or the quota is full (:data:`DISK_FULL`)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def scrub(text: str, names: Mapping[str, str], roots: Iterable[str]) -> str:

@@ -121,8 +121,14 @@ def run(
             if pipe is not None:
                 pipe.close()
     if proc.returncode != 0:
+        if any(_DISK_FULL.search(line) for line in tail):  # strerror(ENOSPC / EDQUOT): not the input's fault
+            raise MediaError("InsufficientStorage", "FFmpeg could not write its output: " + _OUT_OF_SPACE)
         raise MediaError("InvalidInput", f"FFmpeg failed (exit {proc.returncode}): {_detail(tail) or 'no output'}")
 
+
+#: How FFmpeg reports a full disk or quota (the C library's strerror of ENOSPC and EDQUOT).
+_DISK_FULL = re.compile(r"No space left on device|Disk quota exceeded", re.IGNORECASE)
+_OUT_OF_SPACE = "the server is out of disk space"
 
 #: FFmpeg's log prefixes carry a memory address (``[mov,mp4 @ 0x55d5c8a3c2c0]``): noise to a user.
 _ADDRESS = re.compile(r"\s*@\s*0x[0-9a-fA-F]+")

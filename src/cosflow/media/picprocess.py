@@ -24,6 +24,11 @@ from cosflow.media.reasons import reason, writing
 
 MAX_SIDE = 10_000
 MAX_PIXELS = 50_000_000
+#: Scaling past this percentage cannot give a valid side even from a 1-pixel image.
+MAX_PERCENT = 100 * MAX_SIDE
+#: The longest input side CI processes ("width and height not exceeding 30,000 pixels", CI doc
+#: "Scaling", 1045/33713): a crop beyond it can never be met.
+MAX_CROP = 30_000
 FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 _EXT_OF_FORMAT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tiff"}
 _SAVE_AS = {"MPO": "JPEG"}  # other input formats Pillow reads but we do not write become PNG
@@ -53,12 +58,40 @@ class Rule:
     gravity: str = "northwest"
 
 
+def _invalid(message: str) -> MediaError:
+    """An ``InvalidArgument`` naming the field, wherever the rule is found bad: when a template or
+    workflow is written, or at run time against the actual image."""
+    return MediaError("InvalidArgument", f"PicProcess ProcessRule: {message}")
+
+
 def _bad(operation: str, value: str, expected: str) -> MediaError:
-    return MediaError("InvalidArgument", f"imageMogr2 {operation}/{value} is invalid: expected {expected}")
+    shown = value if len(value) <= 40 else f"{value[:40]}..."  # a 5,000-digit value is not repeated whole
+    return _invalid(f"imageMogr2 {operation}/{shown} is invalid: expected {expected}")
 
 
 def _side(value: float) -> int:
     return max(1, min(MAX_SIDE, round(value)))
+
+
+def _whole(spec: str, operation: str, text: str | None, high: int) -> int:
+    """A size written in digits, 1 to ``high`` (0 when absent); a longer one is refused before
+    ``int()`` could meet it (4,300+ digits raise ValueError, huge ones overflow float maths)."""
+    if not text:
+        return 0
+    value = plain_uint(text, 9)
+    if value is None or not 1 <= value <= high:
+        raise _bad(operation, spec, f"sizes from 1 to {high} pixels")
+    return value
+
+
+def _percent(spec: str, text: str | None) -> float:
+    """A percentage above 0 and at most :data:`MAX_PERCENT` (100 when absent)."""
+    if not text:
+        return 100.0
+    whole, _, fraction = text.partition(".")
+    if len(whole) > 9 or len(fraction) > 9 or not 0 < float(text) <= MAX_PERCENT:
+        raise _bad("thumbnail", spec, f"a percentage above 0 and at most {MAX_PERCENT}")
+    return float(text)
 
 
 def thumbnail_size(spec: str, width: int, height: int) -> tuple[int, int]:
@@ -73,18 +106,19 @@ def thumbnail_size(spec: str, width: int, height: int) -> tuple[int, int]:
 
 
 def _size_for(match: re.Match[str], width: int, height: int) -> tuple[int, int]:
+    spec = match.string
     if match["pct"] or match["pctw"] or match["pcth"]:
-        x_share = float(match["pct"] or match["pctw"] or 100) / 100
-        y_share = float(match["pct"] or match["pcth"] or 100) / 100
-        if not x_share > 0 < y_share:
-            raise _bad("thumbnail", match.string, "a percentage above 0")
+        x_share = _percent(spec, match["pct"] or match["pctw"]) / 100
+        y_share = _percent(spec, match["pct"] or match["pcth"]) / 100
         return _side(width * x_share), _side(height * y_share)
     if match["area"] is not None:
-        share = (int(match["area"]) / (width * height)) ** 0.5
+        share = (_whole(spec, "thumbnail", match["area"], MAX_PIXELS) / (width * height)) ** 0.5
         return (_side(int(width * share)), _side(int(height * share))) if share < 1 else (width, height)
-    w, h, mode = int(match["w"] or 0), int(match["h"] or 0), match["mode"]
-    if (match["w"] and not w) or (match["h"] and not h):
-        raise _bad("thumbnail", match.string, "sizes of at least 1 pixel")
+    w, h, mode = (
+        _whole(spec, "thumbnail", match["w"], MAX_SIDE),
+        _whole(spec, "thumbnail", match["h"], MAX_SIDE),
+        match["mode"],
+    )
     if mode == "!" and w and h:
         return _side(w), _side(h)
     shares = [s for s in (w / width if w else None, h / height if h else None) if s is not None]
@@ -110,10 +144,8 @@ def crop_box(spec: str, gravity: str, width: int, height: int) -> tuple[int, int
     match = _CROP.match(spec)
     if match is None or spec == "x":
         raise _bad("crop", spec, "<W>x<H>, <W>x or x<H>")
-    w = min(width, int(match["w"])) if match["w"] else width
-    h = min(height, int(match["h"])) if match["h"] else height
-    if w < 1 or h < 1:
-        raise _bad("crop", spec, "sizes of at least 1 pixel")
+    w = min(width, _whole(spec, "crop", match["w"], MAX_CROP)) if match["w"] else width
+    h = min(height, _whole(spec, "crop", match["h"], MAX_CROP)) if match["h"] else height
     gx, gy = _GRAVITY[gravity]
     left, top = round((width - w) * gx), round((height - h) * gy)
     return left, top, left + w, top + h
@@ -186,15 +218,15 @@ def parse_rule(text: str) -> Rule:
     """Parse ``imageMogr2/<op>[/<value>]/...``; an unknown operation is an InvalidArgument."""
     parts = [unquote(p) for p in text.strip().split("/") if p]
     if not parts or parts[0] != "imageMogr2" or "|" in text:
-        raise MediaError("InvalidArgument", f"only a single imageMogr2 rule is supported, got {text!r}")
+        raise _invalid(f"only a single imageMogr2 rule is supported, got {text[:80]!r}")
     rule, index = Rule(), 1
     while index < len(parts):
         name = parts[index]
         if name not in _OPERATIONS:
-            raise MediaError("InvalidArgument", f"imageMogr2 operation {name!r} is not supported")
+            raise _invalid(f"imageMogr2 operation {name[:40]!r} is not supported")
         takes_value, apply = _OPERATIONS[name]
         if takes_value and index + 1 >= len(parts):
-            raise MediaError("InvalidArgument", f"imageMogr2 {name} needs a value")
+            raise _invalid(f"imageMogr2 {name} needs a value")
         apply(parts[index + 1] if takes_value else "", rule)
         index += 2 if takes_value else 1
     return rule
@@ -273,7 +305,8 @@ def process_image(source: Path, rule: Rule, target_stem: Path) -> tuple[Path, st
 
 
 def _rule(operation: ET.Element | None, template: ET.Element | None) -> Rule:
-    """The node's rule, parsed; no ProcessRule at all keeps the image as it is."""
+    """The node's rule, parsed; no ProcessRule at all keeps the image as it is. A bad one is an
+    ``InvalidArgument`` naming the field (``PicProcess ProcessRule: imageMogr2 thumbnail/...``)."""
     return parse_rule(rule_text(operation, template) or "imageMogr2")
 
 

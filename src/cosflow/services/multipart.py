@@ -25,7 +25,7 @@ from cosflow.errors import (
     StorageError,
 )
 from cosflow.ids import upload_id as new_upload_id
-from cosflow.services import garbage, transfer
+from cosflow.services import garbage, space, transfer
 from cosflow.services.objects import NoHook, WriteHook
 from cosflow.settings import Settings
 from cosflow.storage.base import BlobStore
@@ -85,6 +85,7 @@ class MultipartService:
         if not 1 <= part_number <= MAX_PART_NUMBER:
             raise InvalidArgument(f"partNumber must be 1..{MAX_PART_NUMBER}", resource="partNumber")
         await self.get_upload(bucket, key, upload_id)
+        await to_thread.run_sync(space.require_room, self._store)
         info = await transfer.receive(
             self._store,
             body,
@@ -157,7 +158,7 @@ class MultipartService:
         try:
             info = await to_thread.run_sync(self._store.compose, [p.blob_id for p in chosen])
         except StorageError as exc:  # most likely a part re-uploaded (its old blob collected) meanwhile
-            raise InvalidPart(f"could not put the parts together ({exc}); if a part was uploaded again, retry") from exc
+            raise InvalidPart(f"{exc.message}; if a part was uploaded again meanwhile, retry") from exc
         etag = multipart_etag([p.etag for p in chosen])
         obj = StoredObject(bucket, key, info.blob_id, info.size, etag, times.now(), upload.attrs)
 
@@ -185,10 +186,13 @@ class MultipartService:
         return obj
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
-        def run() -> None:
+        def tx() -> None:
             with self._engine.begin() as conn:
                 self._upload(conn, bucket, key, upload_id)
                 upload_rows.remove(conn, upload_id)
+
+        def run() -> None:  # frees its parts' space, so it still commits on a full disk
+            space.with_room(self._store, tx)
             garbage.collect_after_commit(self._engine, self._store)
 
         await to_thread.run_sync(run)

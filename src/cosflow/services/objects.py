@@ -17,8 +17,8 @@ from cosflow.domain.listing import Page, build_page
 from cosflow.domain.names import validate_key
 from cosflow.domain.ranges import ByteRange
 from cosflow.domain.records import ObjectAttrs, StoredObject
-from cosflow.errors import EntityTooSmall, NoSuchBucket, NoSuchKey, StorageError
-from cosflow.services import garbage, transfer
+from cosflow.errors import EntityTooSmall, InsufficientStorage, NoSuchBucket, NoSuchKey, StorageError
+from cosflow.services import garbage, space, transfer
 from cosflow.settings import Settings
 from cosflow.storage.base import BlobInfo, BlobStore
 
@@ -57,16 +57,28 @@ class ObjectService:
         self.hook: WriteHook = hook or NoHook()
 
     # --- helpers ------------------------------------------------------------------------------
-    async def _tx(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one transaction in a worker thread, then collect orphaned blobs."""
+    async def _tx(self, fn: Callable[[Connection], T], *, frees: bool = False) -> T:
+        """Run ``fn`` in one transaction in a worker thread, then collect orphaned blobs. One that
+        ``frees`` space (a delete) still commits on a full disk (:func:`space.with_room`)."""
+
+        def tx() -> T:
+            with self._engine.begin() as conn:
+                return fn(conn)
 
         def run() -> T:
-            with self._engine.begin() as conn:
-                result = fn(conn)
+            result = space.with_room(self._store, tx) if frees else tx()
             garbage.collect_after_commit(self._engine, self._store)
             return result
 
         return await to_thread.run_sync(run)
+
+    async def require_room(self) -> None:
+        """Raise :class:`InsufficientStorage` (before any byte is read) while the disk is full."""
+        await to_thread.run_sync(space.require_room, self._store)
+
+    def with_room(self, operation: Callable[[], T]) -> T:
+        """:func:`space.with_room` over this service's store (blocking; for a worker thread)."""
+        return space.with_room(self._store, operation)
 
     async def _read(self, fn: Callable[[Connection], T]) -> T:
         def run() -> T:
@@ -118,6 +130,7 @@ class ObjectService:
         ``size_range`` (a form policy's content-length-range) is enforced while the body streams."""
         validate_key(key)
         await self._read(lambda conn: self._require_bucket(conn, bucket))
+        await self.require_room()
         low, high = size_range or (0, self._settings.max_object_bytes)
         info = await transfer.receive(
             self._store,
@@ -174,7 +187,7 @@ class ObjectService:
             self._require_bucket(conn, bucket)
             object_rows.remove(conn, bucket, key)
 
-        await self._tx(run)
+        await self._tx(run, frees=True)
 
     async def delete_many(self, bucket: str, keys: list[str]) -> list[DeleteOutcome]:
         def run(conn: Connection) -> list[DeleteOutcome]:
@@ -185,16 +198,19 @@ class ObjectService:
                     validate_key(key)
                     object_rows.remove(conn, bucket, key)
                     outcomes.append(DeleteOutcome(key))
+                except InsufficientStorage:
+                    raise  # the whole transaction is lost: retried with the reserve given up
                 except Exception as exc:  # reported per key, as COS does
                     outcomes.append(DeleteOutcome(key, exc))
             return outcomes
 
-        return await self._tx(run)
+        return await self._tx(run, frees=True)
 
     async def copy(self, source: StoredObject, bucket: str, key: str, attrs: ObjectAttrs | None) -> StoredObject:
         """Copy ``source`` (as the caller read it); ``attrs=None`` keeps its metadata (directive
         Copy). If an overwrite raced the copy and its blob is gone, the current version is copied."""
         validate_key(key)
+        await self.require_room()
         try:
             info = await to_thread.run_sync(self._store.copy, source.blob_id)
         except StorageError:

@@ -29,7 +29,7 @@ from cosflow.domain.ci import Run, Task
 from cosflow.domain.records import ObjectAttrs
 from cosflow.domain.states import TaskState
 from cosflow.domain.topology import Node, parse_topology
-from cosflow.errors import CosflowError, StorageError
+from cosflow.errors import CosflowError, InsufficientStorage, StorageError
 from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Processor, Product, Registry
 from cosflow.services.objects import ObjectService
@@ -117,7 +117,10 @@ class Runner:
             await to_thread.run_sync(self._scheduler.task_succeeded, job_id, result)
         except Exception as exc:  # every failure, a bug too, fails the task (never wedges the run)
             code, message = self._explain(exc, job_id, context, work)
-            await to_thread.run_sync(self._scheduler.task_failed, job_id, code, message)
+            # Recorded even on a full disk (the reserve is given up for it), or the run would hang.
+            await to_thread.run_sync(
+                self._objects.with_room, lambda: self._scheduler.task_failed(job_id, code, message)
+            )
         finally:
             await to_thread.run_sync(lambda: shutil.rmtree(work, ignore_errors=True))
 
@@ -259,6 +262,8 @@ class Runner:
 
 def _words(exc: Exception, job_id: str) -> tuple[str, str]:
     """A failure's code and message before scrubbing: a processor's own, else words for the kind."""
+    if isinstance(exc, InsufficientStorage) or failures.disk_full(exc):
+        return "InsufficientStorage", OUT_OF_SPACE
     if isinstance(exc, MediaError):
         return exc.code, exc.message
     if isinstance(exc, StorageError):
@@ -271,6 +276,10 @@ def _words(exc: Exception, job_id: str) -> tuple[str, str]:
         return "InternalError", f"the server could not run the task: {failures.os_words(exc.errno)}"
     log.exception("task crashed", extra={"job_id": job_id})
     return "InternalError", f"the server failed unexpectedly (JobId {job_id}); its log has the detail"
+
+
+#: A task that met a full disk (its scratch copy, its output, or the store) says so, and what to do.
+OUT_OF_SPACE = "the server ran out of disk space while running the task; free space, then run the workflow again"
 
 
 def _scratch_input(work: Path, index: int, key: str) -> Path:

@@ -62,3 +62,15 @@ class BlobStore(Protocol):
     def sweep(self) -> int:
         """Remove leftovers of interrupted writes; returns how many were removed."""
         ...
+
+    def hold_reserve(self) -> bool:
+        """Make sure the disk space kept for deletes on a full disk is held (allocating it if it
+        was given up); ``False`` when there is not that much room, and new data must then be
+        refused (:class:`~cosflow.errors.InsufficientStorage`). A store with no disk of its own
+        holds nothing and answers ``True``."""
+        ...
+
+    def release_reserve(self) -> bool:
+        """Give that space back so an operation that frees space can commit on a full disk;
+        ``True`` when something was freed (then retry the operation once)."""
+        ...

@@ -2,6 +2,11 @@
 
 A composed blob (multipart completion) is a small ``<id>.parts`` manifest naming its part blobs,
 so completing a 5 GB upload writes a few hundred bytes instead of copying 5 GB.
+
+Every ``OSError`` becomes a domain error here, at the store's edge (:func:`_failure`): a full disk
+or quota is :class:`~cosflow.errors.InsufficientStorage`, anything else a
+:class:`~cosflow.errors.StorageError` whose message says what failed in words, never a path or
+an errno number (the raw error is kept as ``__cause__`` for the log).
 """
 
 from __future__ import annotations
@@ -17,20 +22,33 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
-from cosflow.errors import StorageError
+from cosflow.domain.failures import DISK_FULL, os_words
+from cosflow.errors import CosflowError, InsufficientStorage, StorageError
 from cosflow.ids import blob_id as new_blob_id
 from cosflow.storage.base import BlobInfo
 from cosflow.storage.chained import ChainedReader
+from cosflow.storage.reserve import DiskReserve
 
 _COPY_CHUNK = 8 * 1024 * 1024
 #: Writes a chunk to its file while the calling thread hashes it (both release the GIL).
 _WRITES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cosflow-blob-write")
 
 
+def _failure(action: str, exc: OSError) -> CosflowError:
+    """``exc`` as the domain error to raise ``from`` it: ``action`` ("could not store the object")
+    and the reason in words."""
+    if exc.errno in DISK_FULL:
+        return InsufficientStorage()
+    return StorageError(f"{action}: {os_words(exc.errno)}")
+
+
 class FileBlobWriter:
     def __init__(self, store: FileBlobStore) -> None:
         self._store = store
-        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="put-")
+        try:
+            fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="put-")
+        except OSError as exc:
+            raise _failure("could not start storing the object", exc) from exc
         self._file = os.fdopen(fd, "wb", buffering=0)
         self._tmp = Path(name)
         self._md5 = hashlib.md5()
@@ -46,7 +64,10 @@ class FileBlobWriter:
             try:
                 self._md5.update(data)
             finally:
-                stored.result()
+                try:
+                    stored.result()
+                except OSError as exc:
+                    raise _failure("could not store the object", exc) from exc
             self._size += len(data)
 
     def _write_all(self, data: bytes) -> None:
@@ -57,14 +78,17 @@ class FileBlobWriter:
 
     def append_file(self, path: Path) -> None:
         """Copy a whole file in-kernel (``copy_file_range``); the md5 is not updated."""
-        with self._lock, open(path, "rb") as src:
-            remaining = os.fstat(src.fileno()).st_size
-            while remaining:
-                copied = os.copy_file_range(src.fileno(), self._file.fileno(), min(remaining, _COPY_CHUNK))
-                if copied == 0:
-                    raise OSError(f"{path} shrank while being copied")
-                remaining -= copied
-                self._size += copied
+        try:
+            with self._lock, open(path, "rb") as src:
+                remaining = os.fstat(src.fileno()).st_size
+                while remaining:
+                    copied = os.copy_file_range(src.fileno(), self._file.fileno(), min(remaining, _COPY_CHUNK))
+                    if copied == 0:
+                        raise StorageError("could not copy the object: it shrank while being copied")
+                    remaining -= copied
+                    self._size += copied
+        except OSError as exc:
+            raise _failure("could not copy the object", exc) from exc
 
     def commit(self) -> BlobInfo:
         with self._lock:
@@ -80,7 +104,7 @@ class FileBlobWriter:
             os.replace(self._tmp, target)
         except OSError as exc:
             self.abort()
-            raise StorageError(f"could not store blob: {exc}") from exc
+            raise _failure("could not store the object", exc) from exc
         self._done = True
         return BlobInfo(blob_id, self._size, self._md5.hexdigest())
 
@@ -94,16 +118,25 @@ class FileBlobWriter:
 
 
 class FileBlobStore:
-    def __init__(self, root: Path) -> None:
+    """``reserve_bytes``: the disk space held back for deletes on a full disk (:mod:`.reserve`)."""
+
+    def __init__(self, root: Path, reserve_bytes: int = 0) -> None:
         self.root = Path(root)
         self.blob_dir = self.root / "blobs"
         self.tmp_dir = self.root / "tmp"
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._reserve = DiskReserve(self.root / "reserve", reserve_bytes)
+
+    def hold_reserve(self) -> bool:
+        return self._reserve.hold()
+
+    def release_reserve(self) -> bool:
+        return self._reserve.release()
 
     def path(self, blob_id: str) -> Path:
         if not blob_id.isalnum():  # ids are ours; anything else is a bug, never a path
-            raise StorageError(f"bad blob id {blob_id!r}")
+            raise StorageError("bad blob id: not one this server made")
         return self.blob_dir / blob_id[:2] / blob_id
 
     def writer(self) -> FileBlobWriter:
@@ -126,23 +159,32 @@ class FileBlobStore:
                 return open(self.path(blob_id), "rb")  # noqa: SIM115 - the caller owns the handle
             reader = ChainedReader([self.path(p) for p, _ in parts], [n for _, n in parts])
             return io.BufferedReader(reader, buffer_size=256 * 1024)  # type: ignore[return-value]
-        except (OSError, ValueError, KeyError) as exc:
-            raise StorageError(f"blob {blob_id} is unreadable: {exc}") from exc
+        except OSError as exc:
+            raise _failure("could not read the object", exc) from exc
+        except (ValueError, KeyError) as exc:
+            raise StorageError("could not read the object: its parts list is damaged") from exc
 
     def compose(self, blob_ids: Sequence[str]) -> BlobInfo:
         try:
             parts = [(b, self.path(b).stat().st_size) for b in blob_ids]
-            blob_id = new_blob_id()
-            target = self._manifest(blob_id)
+        except OSError as exc:
+            raise _failure("could not put the parts together", exc) from exc
+        blob_id = new_blob_id()
+        target = self._manifest(blob_id)
+        try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.tmp_dir, prefix="parts-")
+        except OSError as exc:
+            raise _failure("could not put the parts together", exc) from exc
+        try:
             with os.fdopen(fd, "w") as out:
                 json.dump({"parts": parts}, out)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, target)
         except OSError as exc:
-            raise StorageError(f"could not compose parts: {exc}") from exc
+            Path(tmp).unlink(missing_ok=True)
+            raise _failure("could not put the parts together", exc) from exc
         return BlobInfo(blob_id, sum(n for _, n in parts), "")
 
     def decompose(self, blob_id: str) -> None:
@@ -157,7 +199,7 @@ class FileBlobStore:
             info = writer.commit()
         except OSError as exc:
             writer.abort()
-            raise StorageError(f"could not copy blob {blob_id}: {exc}") from exc
+            raise _failure("could not copy the object", exc) from exc
         except BaseException:
             writer.abort()
             raise

@@ -78,3 +78,9 @@ class MemoryBlobStore:
 
     def sweep(self) -> int:
         return 0
+
+    def hold_reserve(self) -> bool:
+        return True
+
+    def release_reserve(self) -> bool:
+        return False
