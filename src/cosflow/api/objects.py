@@ -87,6 +87,7 @@ def _check_preconditions(
 async def get_object(call: Call) -> Response:
     head = call.request.method == "HEAD"
     headers = call.request.headers
+    extra = hdr.overrides(call.request.query_params)  # refused before the object is opened
     if head:
         obj = await call.services.objects.head(call.bucket, call.key)
         reader = None
@@ -105,10 +106,7 @@ async def get_object(call: Call) -> Response:
         if reader is not None:
             reader.close()
         raise
-    out = hdr.object_headers(obj)
-    for param, header in hdr.OVERRIDES.items():
-        if call.query(param):
-            out[header] = call.query(param)
+    out = hdr.object_headers(obj) | extra
     status = 200
     length = obj.size
     if byte_range is not None:
