@@ -65,6 +65,10 @@ class KeyTooLong(CosflowError):
     """Your key is too long."""
 
 
+class InvalidURI(CosflowError):
+    """Couldn't parse the specified URI."""
+
+
 class InvalidRange(CosflowError):
     """The requested range is not satisfiable."""
 

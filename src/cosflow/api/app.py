@@ -13,7 +13,7 @@ from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, p
 from cosflow.api.auth import Principal, authenticate
 from cosflow.api.context import Call, Handler
 from cosflow.api.errors import error_response
-from cosflow.api.routing import Router, Service, Target
+from cosflow.api.routing import Router, Service, Target, check_uri
 from cosflow.errors import (
     AccessDenied,
     CosflowError,
@@ -189,6 +189,7 @@ class CosflowApp:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
         target = self.router.resolve(host, request.method, raw_path, request.query_params)
         try:
+            check_uri(request.scope.get("raw_path", b""), request.scope.get("query_string", b""))
             target, principal = await self._authenticate(request, raw_path, target)
             response = await self._run(request, rid, target, principal)
         except CosflowError as exc:

@@ -45,7 +45,12 @@ def parse_copy_source(value: str) -> tuple[str, str]:
     else:
         host, _, key = raw.partition("/")
         bucket = host.split(".", 1)[0]
-    key = unquote(key)
+    try:
+        key = unquote(key, errors="strict")
+    except UnicodeDecodeError as exc:  # '%ff' would otherwise name the same object as '%fe'
+        raise InvalidArgument(
+            "x-cos-copy-source: the key is not valid UTF-8 once percent-decoded", resource="x-cos-copy-source"
+        ) from exc
     if not bucket or not key:
         raise InvalidArgument(
             "x-cos-copy-source must be <bucket>.cos.<region>.<domain>/<key>", resource="x-cos-copy-source"

@@ -13,7 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
+
+from cosflow.errors import InvalidURI
 
 #: The bucket part is taken as sent (any case, any shape) so that a bad name gets InvalidBucketName
 #: from the bucket rules rather than falling through to path-style routing.
@@ -135,3 +137,30 @@ class Router:
         # api/links.py, after its signature is checked against it.)
         signed = (f"/{bucket}/{key}",) if key else (f"/{bucket}/", f"/{bucket}")
         return Target(Service.COS, Style.PATH, bucket, key, signed)
+
+
+def _utf8(raw: bytes) -> str | None:
+    """``raw`` percent-decoded as UTF-8, or ``None`` when the bytes are not UTF-8."""
+    try:
+        return unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def check_uri(raw_path: bytes, raw_query: bytes) -> None:
+    """Raise :class:`InvalidURI` unless the path (bucket and key) and every query name and value
+    are valid UTF-8 once percent-decoded.
+
+    Object keys are UTF-8 (COS "Object overview", naming rules); decoding with replacement would
+    make ``%ff`` and ``%fe`` name the same object (U+FFFD), and every other URI part (``prefix``,
+    ``marker``, ``key-marker``, CI names...) is compared with keys. S3 answers such a URI
+    400 InvalidURI; cosflow does the same before any signature check or lookup."""
+    if _utf8(raw_path) is None:
+        raise InvalidURI("the path is not valid UTF-8 once percent-decoded; object keys are UTF-8")
+    for item in raw_query.split(b"&"):
+        name, _, value = item.replace(b"+", b" ").partition(b"=")
+        shown = _utf8(name)
+        if shown is None:
+            raise InvalidURI("a query parameter name is not valid UTF-8 once percent-decoded")
+        if _utf8(value) is None:
+            raise InvalidURI(f"the query parameter {shown[:64]!r} is not valid UTF-8 once percent-decoded")
