@@ -13,6 +13,7 @@ from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, p
 from cosflow.api.auth import Principal, authenticate
 from cosflow.api.context import Call, Handler
 from cosflow.api.errors import error_response
+from cosflow.api.expect import CloseUnreadContinue
 from cosflow.api.routing import Router, Service, Target, check_uri
 from cosflow.errors import (
     AccessDenied,
@@ -240,5 +241,6 @@ class CosflowApp:
 
 
 def create_app(settings: Settings, registry: Registry | None = None) -> Any:
-    """The ASGI app; ``registry`` (node Type -> processor) defaults to the production processors."""
-    return CosflowApp(settings, registry)
+    """The ASGI app; ``registry`` (node Type -> processor) defaults to the production processors.
+    A refused ``Expect: 100-continue`` request closes its connection (``api/expect.py``)."""
+    return CloseUnreadContinue(CosflowApp(settings, registry))
