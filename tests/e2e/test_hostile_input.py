@@ -30,8 +30,19 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
         (b"<Other/>", "MalformedXML"),
         (b"<Delete>" + b"<Object><Key>k</Key></Object>" * 1001 + b"</Delete>", "MalformedXML"),
         (b"<Delete>" + b" " * (1024 * 1024 + 1) + b"</Delete>", "EntityTooLarge"),
+        (b"<Delete><Object><Key>\xff</Key></Object></Delete>", "MalformedXML"),
     ],
-    ids=["billion-laughs", "external-entity", "unclosed", "garbage", "empty", "wrong-root", "too-many", "oversized"],
+    ids=[
+        "billion-laughs",
+        "external-entity",
+        "unclosed",
+        "garbage",
+        "empty",
+        "wrong-root",
+        "too-many",
+        "oversized",
+        "key-not-utf8",
+    ],
 )
 def test_hostile_delete_bodies(client: CosS3Client, server: ServerProcess, bucket: str, body: bytes, code: str) -> None:
     client.put_object(Bucket=bucket, Key="a", Body=b"still here")
