@@ -29,6 +29,10 @@ class MalformedXML(CosflowError):
     """The XML you provided was not well-formed or did not validate against our published schema."""
 
 
+class XMLTooComplex(MalformedXML):
+    """The XML you provided is nested too deeply or has too many elements."""
+
+
 class EntityTooLarge(CosflowError):
     """Your proposed upload exceeds the maximum allowed object size."""
 
@@ -59,6 +63,10 @@ class InvalidBucketName(CosflowError):
 
 class KeyTooLong(CosflowError):
     """Your key is too long."""
+
+
+class InvalidURI(CosflowError):
+    """Couldn't parse the specified URI."""
 
 
 class InvalidRange(CosflowError):

@@ -247,3 +247,33 @@ def test_malformed_forms_are_400(
     resp = httpx.post(f"{server.endpoint}/", content=body, headers={"Host": host, "Content-Type": content_type})
     assert resp.status_code == 400 and "<Code>InvalidArgument</Code>" in resp.text, resp.text
     assert not client.list_objects(Bucket=bucket).get("Contents")
+
+
+@pytest.mark.parametrize(
+    "extra, named",
+    [
+        ({"x-cos-meta-note": "a\r\nX-Evil: 1"}, "x-cos-meta-note"),
+        ({"Content-Disposition": "attachment\x00"}, "content-disposition"),
+        ({"x-cos-meta-bad name": "v"}, "x-cos-meta-"),
+    ],
+    ids=["meta-crlf", "disposition-nul", "meta-name-with-space"],
+)
+def test_form_fields_that_cannot_be_headers_are_refused(
+    server: ServerProcess, client: CosS3Client, bucket: str, extra: dict[str, str], named: str
+) -> None:
+    """Stored form fields are sent back as headers on every GET: a value a header cannot carry
+    used to be stored, and every GET of the object then lost its connection (issue 9, defect 4)."""
+    fields = _form(bucket, [{"bucket": bucket}, {"key": "k"}]) | {"key": "k"} | extra
+    resp = _post(server, bucket, fields, b"x")
+    assert resp.status_code == 400 and "<Code>InvalidArgument</Code>" in resp.text, resp.text
+    assert named in resp.text.lower()
+    assert not client.list_objects(Bucket=bucket).get("Contents")
+
+
+def test_form_key_that_is_not_utf8_is_refused(server: ServerProcess, client: CosS3Client, bucket: str) -> None:
+    """The key field was decoded with U+FFFD replacement: b'\\xff' and b'\\xfe' stored one object."""
+    fields: dict[str, str | bytes] = {**_form(bucket, [{"bucket": bucket}]), "key": b"up/\xff"}
+    resp = _post(server, bucket, fields, b"x")  # type: ignore[arg-type]
+    assert resp.status_code == 400 and "<Code>InvalidArgument</Code>" in resp.text, resp.text
+    assert "'key'" in resp.text and "UTF-8" in resp.text
+    assert not client.list_objects(Bucket=bucket).get("Contents")

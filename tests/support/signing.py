@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from urllib.parse import quote
 
 import httpx
 from qcloud_cos import CosS3Client
@@ -21,15 +22,17 @@ def signed(
     params: dict[str, str] | None = None,
     body: bytes | None = None,
     svc: str = "cos",
+    quoted: bool = False,
 ) -> httpx.Response:
-    """``method path`` on the bucket's virtual host; a body is sent with its Content-MD5."""
+    """``method path`` on the bucket's virtual host; a body is sent with its Content-MD5.
+    ``quoted`` percent-encodes the path (keys with control characters, which httpx refuses raw)."""
     host = f"{bucket}.{svc}.{REGION}.myqcloud.com"
     params = params or {}
     headers = {"Host": host}
     if body is not None:
         headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
     auth = client.get_auth(Method=method, Bucket=bucket, Key=path, Params=params, Headers=headers)
-    url = server.endpoint + "/" + path.lstrip("/")
+    url = server.endpoint + "/" + (quote(path.lstrip("/"), safe="/") if quoted else path.lstrip("/"))
     return httpx.request(method, url, params=params, content=body, headers={**headers, "Authorization": auth})
 
 

@@ -199,3 +199,15 @@ def test_unsupported_conditions(condition: Any) -> None:
 def test_a_content_length_range_that_is_not_two_integers_is_an_invalid_policy(bound: str) -> None:
     with pytest.raises(InvalidPolicyDocument, match="two integers"):
         post_policy.check(policy(["content-length-range", 0, bound]), form(), 1, NOW)
+
+
+@pytest.mark.parametrize("bound", [1.5, True, -1, "+5", "1_0", 10**19])
+def test_content_length_range_bounds_are_plain_non_negative_integers(bound: Any) -> None:
+    """int() took 1.5 (as 1), True (as 1), '+5' and '1_0': the bounds go through domain.numbers."""
+    with pytest.raises(InvalidPolicyDocument, match="two integers"):
+        post_policy.length_range(post_policy.decode(_encoded(["content-length-range", 0, bound])))
+
+
+def _encoded(condition: Any) -> str:
+    document = {"expiration": "2030-01-01T00:00:00Z", "conditions": [condition]}
+    return base64.b64encode(json.dumps(document).encode()).decode()

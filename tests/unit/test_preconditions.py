@@ -145,3 +145,21 @@ def test_obsolete_date_formats(before: str, after: str) -> None:
     with pytest.raises(NotModified):
         run(if_modified_since=after)
     run(if_modified_since=before)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",
+        "Mon, 99999999999999999999 Jan 2020 00:00:00 GMT",
+        "Mon, 01 Jan 2020 99999999999999999999:00:00 GMT",
+        "Mon, 01 Jan 2020 00:00:00 +99999999999999999999",
+        "Mon, 01 Jan " + "9" * 5000 + " 00:00:00 GMT",
+    ],
+    ids=["year", "day", "hour", "offset", "4301-digit-year"],
+)
+@pytest.mark.parametrize("name", ["if_modified_since", "if_unmodified_since"])
+def test_dates_with_huge_numbers_are_ignored(name: str, header: str) -> None:
+    """The stdlib parser raised OverflowError (a 500) for a 20-digit year (issue 9, defect 5);
+    an unparsable date is ignored, as HTTP requires."""
+    run(**{name: header})

@@ -295,3 +295,21 @@ def test_parse_authorization_sign_and_key_time_must_agree() -> None:
     """The window is read from the signed q-key-time; an edited q-sign-time must not pass."""
     with pytest.raises(AccessDenied, match="same window"):
         qsign.parse_authorization({**_fields(), "q-sign-time": "1480932292;1999999999"})
+
+
+@pytest.mark.parametrize(
+    "window",
+    ["+1480932292;1481012293", "1_480_932_292;1481012293", " 1480932292;1481012293", "1480932292;" + "9" * 4301],
+    ids=["sign", "underscores", "space", "4301-digits"],
+)
+def test_key_time_ends_are_plain_digits(window: str) -> None:
+    """int() read '+1', '1_000' and ' 1'; q-key-time goes through domain.numbers like every number."""
+    fields = {
+        "q-sign-algorithm": "sha1",
+        "q-ak": "AKID",
+        "q-sign-time": window,
+        "q-key-time": window,
+        "q-signature": "0" * 40,
+    }
+    with pytest.raises(AccessDenied, match="q-key-time"):
+        qsign.parse_authorization(fields)

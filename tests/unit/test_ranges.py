@@ -85,3 +85,22 @@ def test_any_first_byte_range_on_an_empty_object_is_unsatisfiable(header: str) -
 )
 def test_syntactically_invalid_headers_are_ignored(header: str) -> None:
     assert parse_range(header, SIZE) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-" + "9" * 4301, 0, 99),
+        ("bytes=-" + "9" * 4301, 0, 99),
+        ("bytes=" + "0" * 4300 + "5-" + "0" * 4300 + "9", 5, 9),
+    ],
+    ids=["huge-end", "huge-suffix", "leading-zeros"],
+)
+def test_positions_of_any_length(header: str, start: int, end: int) -> None:
+    """A bare int() answered 500 past 4,300 digits (issue 9, defect 5)."""
+    assert parse_range(header, SIZE) == ByteRange(start, end)
+
+
+def test_a_huge_start_is_past_the_end() -> None:
+    with pytest.raises(InvalidRange):
+        parse_range("bytes=" + "9" * 4301 + "-", SIZE)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cosflow.api.routing import Router, Service, Style, Target, match_ci
+from cosflow.api.routing import Router, Service, Style, Target, check_uri, match_ci
+from cosflow.errors import InvalidURI
 
 COS_HOST = "b-1250000000.cos.ap-guangzhou.myqcloud.com"
 CI_HOST = "b-1250000000.ci.ap-guangzhou.myqcloud.com"
@@ -396,3 +397,32 @@ def test_every_handler_is_registered_under_a_row_name() -> None:
     from cosflow.api.routing import CI_ROUTES
 
     assert set(ci.HANDLERS) <= {route.name for route in CI_ROUTES}
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        (b"/%ff", b""),
+        (b"/bucket-1250000000/a%c3", b""),
+        (b"/%ed%a0%80", b""),  # an encoded surrogate is not UTF-8
+        (b"/", b"prefix=%fe"),
+        (b"/", b"a=1&marker=x%80y"),
+        (b"/", b"%ff=1"),
+    ],
+)
+def test_a_uri_that_is_not_utf8_is_invalid(path: bytes, query: bytes) -> None:
+    with pytest.raises(InvalidURI):
+        check_uri(path, query)
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        (b"/%E4%B8%AD/a%20b", b""),
+        (b"/k", b"prefix=%E4%B8%AD&marker=&uploads"),
+        (b"/a%00b", b"x=%01"),
+        (b"/", b"a+b=c+d"),
+    ],
+)
+def test_utf8_uris_pass(path: bytes, query: bytes) -> None:
+    check_uri(path, query)

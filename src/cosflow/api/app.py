@@ -13,7 +13,8 @@ from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, p
 from cosflow.api.auth import Principal, authenticate, require_signed
 from cosflow.api.context import Call, Handler
 from cosflow.api.errors import error_response
-from cosflow.api.routing import CI_ROUTES, Router, Service, Style, Target
+from cosflow.api.expect import CloseUnreadContinue
+from cosflow.api.routing import CI_ROUTES, Router, Service, Style, Target, check_uri
 from cosflow.errors import (
     AccessDenied,
     CosflowError,
@@ -205,6 +206,7 @@ class CosflowApp:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
         target = self.router.resolve(host, request.method, raw_path, request.query_params, request.headers)
         try:
+            check_uri(request.scope.get("raw_path", b""), request.scope.get("query_string", b""))
             target, principal = await self._authenticate(request, raw_path, target)
             response = await self._run(request, rid, target, principal)
         except CosflowError as exc:
@@ -260,5 +262,6 @@ class CosflowApp:
 
 
 def create_app(settings: Settings, registry: Registry | None = None) -> Any:
-    """The ASGI app; ``registry`` (node Type -> processor) defaults to the production processors."""
-    return CosflowApp(settings, registry)
+    """The ASGI app; ``registry`` (node Type -> processor) defaults to the production processors.
+    A refused ``Expect: 100-continue`` request closes its connection (``api/expect.py``)."""
+    return CloseUnreadContinue(CosflowApp(settings, registry))

@@ -38,15 +38,14 @@ class Call:
         return self.request.query_params.get(name) or default
 
     def int_query(self, name: str, default: int, low: int, high: int) -> int:
+        """A query number in ``low..high`` (``default`` when absent); anything but plain ASCII
+        digits in that range is InvalidArgument naming the parameter (``domain.numbers``)."""
         raw = self.query(name)
         if not raw:
             return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise InvalidArgument(f"{name} must be an integer", resource=name) from exc
-        if not low <= value <= high:
-            raise InvalidArgument(f"{name} must be between {low} and {high}", resource=name)
+        value = plain_uint(raw)
+        if value is None or not low <= value <= high:
+            raise InvalidArgument(f"{name} must be an integer between {low} and {high}", resource=name)
         return value
 
     def content_length(self) -> int | None:

@@ -21,6 +21,7 @@ TABLE: dict[type[e.CosflowError], tuple[str, int]] = {
     e.BadDigest: ("BadDigest", 400),
     e.InvalidBucketName: ("InvalidBucketName", 400),
     e.KeyTooLong: ("KeyTooLong", 400),
+    e.InvalidURI: ("InvalidURI", 400),
     e.InvalidRange: ("InvalidRange", 416),
     e.PreconditionFailed: ("PreconditionFailed", 412),
     e.NotModified: ("NotModified", 304),

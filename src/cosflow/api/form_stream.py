@@ -111,7 +111,7 @@ class FormStream:
                     raise EntityTooLarge(f"form fields are at most {MAX_FIELD_BYTES} bytes")
             elif kind == "end" and current is not None:
                 name = _disposition(current.headers.get("content-disposition", "")).get("name", "")
-                fields[name.lower()] = current.data.decode("utf-8", "replace")
+                fields[name.lower()] = _text(current.data, f"the form field {name[:64]!r}")
                 if len(fields) > MAX_FIELDS:
                     raise InvalidArgument(f"a form has at most {MAX_FIELDS} fields")
                 current = None
@@ -129,4 +129,13 @@ class FormStream:
 
 def _disposition(header: str) -> dict[str, str]:
     _, params = parse_options_header(header.encode("latin-1"))
-    return {k.decode("latin-1").lower(): v.decode("utf-8", "replace") for k, v in params.items()}
+    return {k.decode("latin-1").lower(): _text(v, "a Content-Disposition parameter") for k, v in params.items()}
+
+
+def _text(data: bytes, what: str) -> str:
+    """Form text is UTF-8: a key (or a ``${filename}`` that becomes part of one) that is not would
+    otherwise be stored under U+FFFD replacements, so that different bytes name one object."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(f"{what} is not valid UTF-8") from exc

@@ -45,7 +45,12 @@ def parse_copy_source(value: str) -> tuple[str, str]:
     else:
         host, _, key = raw.partition("/")
         bucket = host.split(".", 1)[0]
-    key = unquote(key)
+    try:
+        key = unquote(key, errors="strict")
+    except UnicodeDecodeError as exc:  # '%ff' would otherwise name the same object as '%fe'
+        raise InvalidArgument(
+            "x-cos-copy-source: the key is not valid UTF-8 once percent-decoded", resource="x-cos-copy-source"
+        ) from exc
     if not bucket or not key:
         raise InvalidArgument(
             "x-cos-copy-source must be <bucket>.cos.<region>.<domain>/<key>", resource="x-cos-copy-source"
@@ -87,6 +92,7 @@ def _check_preconditions(
 async def get_object(call: Call) -> Response:
     head = call.request.method == "HEAD"
     headers = call.request.headers
+    extra = hdr.overrides(call.request.query_params)  # refused before the object is opened
     if head:
         obj = await call.services.objects.head(call.bucket, call.key)
         reader = None
@@ -105,10 +111,7 @@ async def get_object(call: Call) -> Response:
         if reader is not None:
             reader.close()
         raise
-    out = hdr.object_headers(obj)
-    for param, header in hdr.OVERRIDES.items():
-        if call.query(param):
-            out[header] = call.query(param)
+    out = hdr.object_headers(obj) | extra
     status = 200
     length = obj.size
     if byte_range is not None:

@@ -17,10 +17,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from cosflow.api.ci_routes import CiRoute, Host, Kind
 from cosflow.api.ci_table import CI_ROUTES, match_ci
+from cosflow.errors import InvalidURI
 
 __all__ = ["CI_ROUTES", "CiRoute", "Router", "Service", "Style", "Target", "match_ci"]
 
@@ -132,3 +133,30 @@ def _ci_key(route: CiRoute | None, path: str) -> str | None:
     if route is None or route.kind is Kind.PATH or path == "/":
         return None
     return path[1:]
+
+
+def _utf8(raw: bytes) -> str | None:
+    """``raw`` percent-decoded as UTF-8, or ``None`` when the bytes are not UTF-8."""
+    try:
+        return unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def check_uri(raw_path: bytes, raw_query: bytes) -> None:
+    """Raise :class:`InvalidURI` unless the path (bucket and key) and every query name and value
+    are valid UTF-8 once percent-decoded.
+
+    Object keys are UTF-8 (COS "Object overview", naming rules); decoding with replacement would
+    make ``%ff`` and ``%fe`` name the same object (U+FFFD), and every other URI part (``prefix``,
+    ``marker``, ``key-marker``, CI names...) is compared with keys. S3 answers such a URI
+    400 InvalidURI; cosflow does the same before any signature check or lookup."""
+    if _utf8(raw_path) is None:
+        raise InvalidURI("the path is not valid UTF-8 once percent-decoded; object keys are UTF-8")
+    for item in raw_query.split(b"&"):
+        name, _, value = item.replace(b"+", b" ").partition(b"=")
+        shown = _utf8(name)
+        if shown is None:
+            raise InvalidURI("a query parameter name is not valid UTF-8 once percent-decoded")
+        if _utf8(value) is None:
+            raise InvalidURI(f"the query parameter {shown[:64]!r} is not valid UTF-8 once percent-decoded")

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from cosflow.db.tables import templates
+from cosflow.domain import xmldoc
 from cosflow.domain.topology import Template
+
+log = logging.getLogger(__name__)
 
 
 def _template(row: Any) -> Template:
-    return Template(row.template_id, row.name, row.tag, row.category, ET.fromstring(row.body))
+    body, problem = xmldoc.stored(row.body, row.tag)
+    if problem is not None:
+        log.warning("template %s: its stored body cannot be shown (%s); listed without it", row.template_id, problem)
+    return Template(row.template_id, row.name, row.tag, row.category, body)
 
 
 def _values(template: Template) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""The non-negative integers requests carry (part numbers, key times, lengths, counts, tokens).
+"""The non-negative integers requests carry (part numbers, key times, lengths, counts, tokens,
+byte positions).
 
-``str.isdigit()`` accepts '²' and ``int()`` refuses strings past 4,300 digits, so neither check
-alone keeps a bad number from becoming a 500: this one function is the check everywhere.
+``str.isdigit()`` accepts '²', ``int()`` accepts ' 1', '+1', '1_000' and '٣' and refuses strings
+past 4,300 digits (a ``ValueError`` that used to become a 500): the functions here are the one
+check everywhere a number comes from a header, a query parameter, a form field or a request body.
 """
 
 from __future__ import annotations
@@ -15,3 +17,15 @@ def plain_uint(text: str, max_digits: int = MAX_DIGITS) -> int | None:
     if text.isascii() and text.isdigit() and 0 < len(text) <= max_digits:
         return int(text)
     return None
+
+
+def capped_uint(text: str, ceiling: int) -> int | None:
+    """``text`` as an int no larger than ``ceiling`` when it is ASCII digits of any length (leading
+    zeros allowed), else ``None``; never raises and never converts more than ``MAX_DIGITS`` digits.
+
+    For numbers whose size only matters up to a point (a byte position past any object is just
+    "past the end", RFC 9110 §14.1.1 allows any number of digits)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = plain_uint(text.lstrip("0") or "0")
+    return ceiling if value is None else min(value, ceiling)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cosflow.domain.numbers import plain_uint
 from cosflow.errors import AccessDenied, InvalidPolicyDocument
 
 #: Conditions every policy must state (the doc's table marks them 是否必选: 是).
@@ -104,10 +105,18 @@ def length_range(policy: Policy) -> tuple[int, int] | None:
 
 
 def _range(condition: list[Any]) -> tuple[int, int]:
-    try:
-        return int(condition[1]), int(condition[2])
-    except (TypeError, ValueError) as exc:  # ValueError also for numbers past 4,300 digits
-        raise InvalidPolicyDocument("content-length-range needs two integers") from exc
+    low, high = _bound(condition[1]), _bound(condition[2])
+    if low is None or high is None:
+        raise InvalidPolicyDocument("content-length-range needs two integers (non-negative, at most 18 digits)")
+    return low, high
+
+
+def _bound(value: Any) -> int | None:
+    """A JSON number or a string of digits, through the one bounded parser (``domain.numbers``);
+    ``None`` for anything else (floats, booleans, signs, numbers past 18 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return plain_uint(value) if isinstance(value, str) else None
 
 
 def check(policy: Policy, fields: Mapping[str, str], size: int | None, now: datetime) -> None:

@@ -17,7 +17,7 @@ def _date(header: str | None) -> datetime | None:
         return None
     try:
         moment = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a 20-digit year, day or hour
         return None  # an unparsable date is ignored, as HTTP requires
     # asctime and "-0000" dates come back naive; HTTP dates are always UTC.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

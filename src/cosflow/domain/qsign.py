@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from cosflow.domain.numbers import plain_uint
 from cosflow.errors import AccessDenied
 
 _REQUIRED = ("q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-signature")
@@ -28,9 +29,13 @@ class Authorization:
 
     @property
     def window(self) -> tuple[int, int]:
-        """From q-key-time: the signed one (the SignKey is derived from it)."""
-        start, _, end = self.key_time.partition(";")
-        return int(start), int(end)
+        """From q-key-time: the signed one (the SignKey is derived from it). ``ValueError`` unless
+        both ends are plain unix seconds (``domain.numbers``: no sign, space, '_' or 4,000 digits)."""
+        text_start, _, text_end = self.key_time.partition(";")
+        start, end = plain_uint(text_start), plain_uint(text_end)
+        if start is None or end is None:
+            raise ValueError("q-key-time must be '<start>;<end>' in unix seconds")
+        return start, end
 
 
 def _encode(text: str) -> str:

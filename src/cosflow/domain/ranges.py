@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cosflow.domain.numbers import capped_uint
 from cosflow.errors import InvalidRange
 
+#: Byte positions past this are all "past the end of any object"; RFC 9110 puts no limit on the
+#: number of digits, so a longer number is capped here rather than converted.
+_FAR = 1 << 62
 _RANGE = re.compile(r"^\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.ASCII)
 
 
@@ -28,6 +32,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
     Like S3/COS, a syntactically invalid header is ignored; a valid one that selects no byte of
     the object raises :class:`InvalidRange`. Several ranges are not supported: the first is served.
+    Positions of any length are accepted (``bytes=<4,301 digits>-`` is past the end: 416).
     """
     if not header:
         return None
@@ -36,14 +41,21 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if found is None or not (found[1] or found[2]):
         return None
     if not found[1]:  # suffix range: the last N bytes
-        suffix = int(found[2])
+        suffix = _position(found[2])
         if suffix == 0 or size == 0:
-            raise InvalidRange(resource=header)
+            raise InvalidRange(resource=header[:80])
         return ByteRange(max(0, size - suffix), size - 1)
-    start = int(found[1])
-    end = int(found[2]) if found[2] else None
+    start = _position(found[1])
+    end = _position(found[2]) if found[2] else None
     if end is not None and end < start:
         return None
     if start >= size:
-        raise InvalidRange(resource=header)
+        raise InvalidRange(resource=header[:80])
     return ByteRange(start, size - 1 if end is None else min(end, size - 1))
+
+
+def _position(digits: str) -> int:
+    """A byte position the regex matched (ASCII digits only), capped at :data:`_FAR`."""
+    value = capped_uint(digits, _FAR)
+    assert value is not None, "the range regex admits ASCII digits only"
+    return value
