@@ -168,6 +168,77 @@ def test_a_get_answer_sent_back_as_an_update_is_accepted(client: CosS3Client, bu
     assert "is not the workflow being updated" in message
 
 
+#: One custom body per Tag cosflow implements (each group as a request gives it).
+_TEMPLATE_BODIES: dict[str, dict[str, Any]] = {
+    "Transcode": {
+        "Container": {"Format": "mp4"},
+        "Video": {"Codec": "H.264", "Width": "640"},
+        "Audio": {"Codec": "aac"},
+    },
+    "Snapshot": {"Snapshot": {"Mode": "Interval", "Start": "0", "Count": "2"}},
+    "Animation": {"Container": {"Format": "gif"}, "Video": {"Codec": "gif", "Fps": "5"}},
+    "SmartCover": {"SmartCover": {"Format": "jpg", "Count": "2"}},
+    "PicProcess": {"PicProcess": {"ProcessRule": "imageMogr2/thumbnail/64x"}},
+}
+_NOT_PARAMETERS = ("TemplateId", "Name", "BucketId", "Category", "CreateTime", "UpdateTime")
+
+
+def _parameters(answer: dict[str, Any]) -> dict[str, Any]:
+    """A template of a GET answer without its identity, name and times: Tag and its container."""
+    return {k: v for k, v in answer.items() if k not in _NOT_PARAMETERS}
+
+
+def _custom_template(client: CosS3Client, bucket: str, tag: str, name: str = "orig") -> dict[str, Any]:
+    body = {"Tag": tag, "Name": name, **_TEMPLATE_BODIES[tag]}
+    created: dict[str, Any] = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
+    return created
+
+
+@pytest.mark.parametrize("tag", sorted(_TEMPLATE_BODIES))
+def test_a_custom_template_get_answer_can_be_sent_back(client: CosS3Client, bucket: str, tag: str) -> None:
+    """docs/design-choices.md: a GET answer (Transcode in TransTpl, Animation in Animation) can be
+    sent back as an update and as a create."""
+    template_id = _custom_template(client, bucket, tag)["TemplateId"]
+    answer = as_list(client.ci_get_template(Bucket=bucket, Ids=template_id)["TemplateList"])[0]
+    echo = {**copy.deepcopy(answer), "Name": "renamed"}
+    updated = client.ci_update_template(Bucket=bucket, TemplateId=template_id, Template=echo)["Template"]
+    assert updated["Name"] == "renamed" and _parameters(updated) == _parameters(answer)
+    copied = client.ci_create_template(Bucket=bucket, Template=copy.deepcopy(answer))["Template"]
+    assert copied["TemplateId"] != template_id and _parameters(copied) == _parameters(answer)
+
+
+@pytest.mark.parametrize("tag", ["Transcode", "Snapshot", "Animation"])
+def test_an_official_template_get_answer_can_be_sent_back(client: CosS3Client, bucket: str, tag: str) -> None:
+    """An Official preset's answer (Category Official, BucketId empty) makes a Custom copy; as an
+    update it is refused only because presets are read-only; without its TemplateId it updates a
+    custom template of its Tag."""
+    listed = as_list(client.ci_get_template(Bucket=bucket, Category="Official", PageSize=100)["TemplateList"])
+    preset = next(t for t in listed if t["Tag"] == tag)
+    copied = client.ci_create_template(Bucket=bucket, Template=copy.deepcopy(preset))["Template"]
+    assert copied["Category"] == "Custom" and copied["Name"] == preset["Name"]
+    assert _parameters(copied) == _parameters(preset)
+    preset_id = preset["TemplateId"]
+    message = _refused(lambda: client.ci_update_template(Bucket=bucket, TemplateId=preset_id, Template=preset))
+    assert message == f"template {preset_id} is an Official preset and cannot be changed"
+    template_id = _custom_template(client, bucket, tag)["TemplateId"]
+    body = {k: v for k, v in copy.deepcopy(preset).items() if k != "TemplateId"}
+    updated = client.ci_update_template(Bucket=bucket, TemplateId=template_id, Template=body)["Template"]
+    assert updated["TemplateId"] == template_id and _parameters(updated) == _parameters(preset)
+    again = as_list(client.ci_get_template(Bucket=bucket, Category="Official", Ids=preset_id)["TemplateList"])
+    assert again == [preset]  # the preset itself is untouched
+
+
+def test_parameters_given_both_inside_trans_tpl_and_outside_are_refused(client: CosS3Client, bucket: str) -> None:
+    body = {
+        "Tag": "Transcode",
+        "Name": "t",
+        "Container": {"Format": "mp4"},
+        "TransTpl": {"Container": {"Format": "mkv"}},
+    }
+    message = _refused(lambda: client.ci_create_template(Bucket=bucket, Template=body))
+    assert message == "template: Container is given more than once"
+
+
 # --- issue 8 §3.4: template values checked when written ------------------------------------------
 
 

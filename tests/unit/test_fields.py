@@ -231,3 +231,9 @@ def test_each_honoured_start_field_changes_the_trigger(path: str) -> None:
 def test_the_table_in_the_docs_is_the_code_s() -> None:
     page = (Path(__file__).parents[2] / "docs" / "workflows.md").read_text()
     assert field_table.markdown() in page, "regenerate the Fields table: tests/support/field_table.py"
+
+
+def test_schema_names_take_the_right_article() -> None:
+    assert schemas.TEMPLATES["Animation"].name == "an Animation template"
+    assert schemas.NODES["Animation"].name == "an Animation node"
+    assert schemas.TEMPLATES["Transcode"].name == "a Transcode template"
