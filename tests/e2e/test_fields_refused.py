@@ -96,7 +96,6 @@ def test_segment_hls_encryption_key_is_refused(client: CosS3Client, bucket: str)
             "template: Video/Codecc is unknown: it is not a field of a Transcode template",
         ),
         ({"Video": {"Rotate": "90"}}, "template: Video/Rotate is not supported by cosflow (rotation"),
-        ({"Video": {"Crf": "20", "Bitrate": "900"}}, "template: Video/Bitrate applies only when Video/Crf is absent"),
     ],
 )
 def test_unsupported_template_fields_are_refused(
@@ -113,10 +112,82 @@ def test_switches_left_off_are_honoured(client: CosS3Client, bucket: str) -> Non
         "Tag": "Transcode",
         "Name": "t",
         "Container": {"Format": "mp4"},
+        "Video": {"LongShortMode": "false", "Roi": "none", "Interlaced": "false"},
         "TransConfig": {"IsCheckReso": "false", "IsHdr2Sdr": "false", "HlsEncrypt": {"IsHlsEncrypt": "false"}},
     }
     template = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
     assert template["TransTpl"]["TransConfig"]["IsCheckReso"] == "false"  # stored and echoed as sent
+
+
+# --- docs/design-choices.md "Fields": a field tuning what the request does not ask for has no effect
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Container": {"Format": "mp4", "ClipConfig": {"Duration": "5"}}},  # segments are HLS's
+        {"Container": {"Format": "mp3"}, "Video": {"Codec": "H.264", "Width": "640"}},  # no video stream
+        {"Video": {"Remove": "true", "Crf": "20", "Bitrate": "900"}, "Audio": {"Codec": "aac"}},
+        {"Audio": {"Remove": "true", "Bitrate": "96"}},
+        {"Video": {"Bufsize": "2000"}},  # no Maxrate to buffer for
+        {"Video": {"Width": "640"}, "TransConfig": {"AdjDarMethod": "pad"}},  # no box to fit into
+    ],
+)
+def test_template_fields_without_effect_are_accepted(client: CosS3Client, bucket: str, extra: dict[str, Any]) -> None:
+    body = {"Tag": "Transcode", "Name": "t", "Container": {"Format": "mp4"}, **extra}
+    template = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
+    assert {k: template["TransTpl"][k] for k in extra} == extra  # stored and echoed as sent
+
+
+def test_workflow_fields_without_effect_are_accepted(client: CosS3Client, bucket: str, transcode_id: str) -> None:
+    """The Start node of every workflow demo of the Python SDK sends CustomExts with Custom empty;
+    a SpriteObject beside a template that makes no sprites names nothing."""
+    snapshot = {"Tag": "Snapshot", "Name": "s", "Snapshot": {"Mode": "Average", "TimeInterval": "2", "Count": "1"}}
+    snapshot_id = client.ci_create_template(Bucket=bucket, Template=snapshot)["Template"]["TemplateId"]
+    body = workflow_body(
+        "wf",
+        {"Start": "Snapshot_1", "Snapshot_1": "End"},
+        {"Snapshot_1": node("Snapshot", "o/x.jpg", TemplateId=snapshot_id)},
+        ext_filter={"State": "On", "Video": "true", "Custom": "", "CustomExts": "jpg/png"},
+    )
+    body["MediaWorkflow"]["Topology"]["Nodes"]["Snapshot_1"]["Operation"]["Output"]["SpriteObject"] = "s/${Number}.jpg"
+    created = client.ci_create_workflow(Bucket=bucket, Body=body)["MediaWorkflow"]
+    start = created["Topology"]["Nodes"]["Start"]["Input"]
+    assert start["ExtFilter"]["CustomExts"] == "jpg/png"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"Video": {"Crf": "20", "Bitrate": "900"}}, "template: Video/Bitrate applies only when Video/Crf is absent"),
+        ({"Video": {"Codec": "H.265", "Profile": "main"}}, "template: Video/Profile applies only when Video/Codec is"),
+    ],
+)
+def test_template_fields_another_field_overrides_are_refused(
+    client: CosS3Client, bucket: str, extra: dict[str, Any], expected: str
+) -> None:
+    body = {"Tag": "Transcode", "Name": "t", "Container": {"Format": "mp4"}, **extra}
+    message = _refused(lambda: client.ci_create_template(Bucket=bucket, Template=body))
+    assert message.startswith(expected) and message.endswith("here cosflow would not apply it, so remove it")
+
+
+def test_workflow_fields_another_field_overrides_are_refused(client: CosS3Client, bucket: str) -> None:
+    cover = {"Tag": "SmartCover", "Name": "c", "SmartCover": {"Count": "1"}}
+    cover_id = client.ci_create_template(Bucket=bucket, Template=cover)["Template"]["TemplateId"]
+    inline = node("SmartCover", "c/${Number}.jpg", TemplateId=cover_id, SmartCover={"Count": "3"})
+    body = workflow_body("wf", {"Start": "Cover_1", "Cover_1": "End"}, {"Cover_1": inline})
+    message = _refused(lambda: client.ci_create_workflow(Bucket=bucket, Body=body))
+    assert message.startswith(
+        "node Cover_1: Operation/SmartCover/Count applies only when Operation/TemplateId is absent"
+    )
+    # a NotifyConfig with only ResultFormat would change the queue's callbacks if honoured
+    body = workflow_body(
+        "wf", {"Start": "Cover_1", "Cover_1": "End"}, {"Cover_1": node("SmartCover", "c/${Number}.jpg")}
+    )
+    body["MediaWorkflow"]["Topology"]["Nodes"]["Start"]["Input"]["NotifyConfig"] = {"ResultFormat": "JSON"}
+    message = _refused(lambda: client.ci_create_workflow(Bucket=bucket, Body=body))
+    assert message == "node Start: NotifyConfig ResultFormat applies only to a NotifyConfig with a Url"
+    assert as_list(client.ci_get_workflow(Bucket=bucket).get("MediaWorkflowList")) == []
 
 
 def test_template_tags_without_a_node_are_refused(client: CosS3Client, bucket: str) -> None:

@@ -53,17 +53,18 @@ TRANSCODE_TEMPLATE: dict[str, Rule] = {
     **_all("Video/", "Codec Width Height Fps Gop Preset Pixfmt Maxrate Crf", Honoured(when=_VIDEO_ON)),
     # H.264 only; an absent Codec is H.264 in every container but WebM (transcode_plan.CONTAINERS).
     "Video/Profile": Honoured(
-        when=(*_VIDEO_ON, When("Video/Codec", (*_H264, "")), When("Container/Format", ("webm",), negate=True))
+        when=_VIDEO_ON,
+        requires=(When("Video/Codec", (*_H264, "")), When("Container/Format", ("webm",), negate=True)),
     ),
-    "Video/Bitrate": Honoured(when=(*_VIDEO_ON, When("Video/Crf", ("",)))),
+    "Video/Bitrate": Honoured(when=_VIDEO_ON, requires=(When("Video/Crf", ("",)),)),  # Crf wins
     "Video/Bufsize": Honoured(when=(*_VIDEO_ON, When("Video/Maxrate", GIVEN))),
     "Video/HlsTsTime": Unsupported("segment timing per TS file is not implemented; use Container/ClipConfig/Duration"),
     "Video/DashSegment": Unsupported("DASH output is not implemented"),
-    "Video/LongShortMode": Unsupported("long/short side sizing is not implemented"),
+    "Video/LongShortMode": _off_only("long/short side sizing is not implemented"),
     "Video/Rotate": Unsupported("rotation is not implemented"),
-    "Video/Roi": Unsupported("region-of-interest encoding is not implemented"),
+    "Video/Roi": Honoured(values=("none",), refused="region-of-interest encoding is not implemented"),
     "Video/Crop": Unsupported("cropping is not implemented"),
-    "Video/Interlaced": Unsupported("interlaced output is not implemented"),
+    "Video/Interlaced": _off_only("interlaced output is not implemented"),
     "Video/ColorParam": Unsupported("colour parameters are not implemented"),
     "Video/StdExtInfo": Unsupported("encoder extension options are not implemented"),
     **_all("Video/", "AnimateOnlyKeepKeyFrame AnimateTimeIntervalOfFrame AnimateFramesPerSecond Quality", _NO_ANIMATE),
@@ -119,7 +120,7 @@ SNAPSHOT_TEMPLATE: dict[str, Rule] = {
 
 ANIMATION_TEMPLATE: dict[str, Rule] = {
     "Container/Format": HONOURED,
-    "Container/ClipConfig/Duration": Unsupported("segments belong to HLS transcodes, not animations"),
+    "Container/ClipConfig/Duration": Ignored("segment length applies to HLS output, and an animation never is"),
     **_all("Video/", "Codec Width Height Fps AnimateTimeIntervalOfFrame AnimateFramesPerSecond Quality"),
     "Video/AnimateOnlyKeepKeyFrame": Honoured(values=BOOL),
     "TimeInterval/Start": HONOURED,
@@ -194,7 +195,7 @@ START_NODE = Schema(
         **_all("Input/", "ObjectPrefix QueueId PicProcessQueueId"),
         **{f"Input/NotifyConfig/{path}": rule for path, rule in NOTIFY_FIELDS.items()},
         **_all("Input/ExtFilter/", "State Video Audio Image ContentType Custom AllFile"),
-        "Input/ExtFilter/CustomExts": Honoured(when=(When("Input/ExtFilter/Custom", ("true",)),)),
+        "Input/ExtFilter/CustomExts": Honoured(when=(When("Input/ExtFilter/Custom", ("true",)),)),  # spec §5.3
         "Input/ExtFilter/AutoContentType": Unsupported("automatic Content-Type detection is not implemented"),
         "Input/SamplingConfig": Unsupported("sampled triggering is not implemented: every matching upload runs"),
         "Input/SpeechRecognitionQueueId": Unsupported("cosflow runs no SpeechRecognition node"),
@@ -245,7 +246,7 @@ _NODE_FIELDS: dict[str, dict[str, Rule]] = {
     "SmartCover": {
         **_TEMPLATE_ID,
         **{
-            f"Operation/SmartCover/{path}": Honoured(rule.values, when=_WITHOUT_TEMPLATE)
+            f"Operation/SmartCover/{path}": Honoured(rule.values, requires=_WITHOUT_TEMPLATE)
             for path, rule in SMARTCOVER_FIELDS.items()
             if isinstance(rule, Honoured)
         },
