@@ -139,6 +139,12 @@ def test_template_fields_without_effect_are_accepted(client: CosS3Client, bucket
     assert {k: template["TransTpl"][k] for k in extra} == extra  # stored and echoed as sent
 
 
+def test_animation_quality_on_a_gif_is_accepted_without_effect(client: CosS3Client, bucket: str) -> None:
+    body = {"Tag": "Animation", "Name": "a", "Container": {"Format": "gif"}, "Video": {"Codec": "gif", "Quality": "50"}}
+    template = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
+    assert template["Animation"]["Video"]["Quality"] == "50"  # WebP only: stored as sent, no effect
+
+
 def test_workflow_fields_without_effect_are_accepted(client: CosS3Client, bucket: str, transcode_id: str) -> None:
     """The Start node of every workflow demo of the Python SDK sends CustomExts with Custom empty;
     a SpriteObject beside a template that makes no sprites names nothing."""

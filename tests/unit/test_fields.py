@@ -193,21 +193,29 @@ def test_each_honoured_template_field_changes_what_the_processor_reads(tag: str,
 
 # --- a field whose condition is unmet is accepted and changes nothing ------------------------------
 
-#: Contexts that leave a condition on the path unmet ("" = the field absent); each case below uses
-#: those that really leave the condition unmet, and every condition must have one.
-_UNMET: dict[str, list[dict[str, str]]] = {
-    "Container/Format": [{"Container/Format": f} for f in ("mp4", "mp3", "wav")],
-    "Video/Remove": [{"Video/Remove": "true"}],
-    "Video/Maxrate": [{"Video/Maxrate": ""}],
-    "Video/Width": [{"Video/Width": "", "Video/Height": "360"}],
-    "Video/Height": [{"Video/Height": "", "Video/Width": "640"}],
-    "Audio/Remove": [{"Audio/Remove": "true"}],
-    "Audio/Codec": [{"Container/Format": "flac", "Audio/Codec": "flac"}],
-    "Snapshot/Mode": [{"Snapshot/Mode": "Average"}, {"Snapshot/Mode": "KeyFrame"}],
-    "Snapshot/TimeInterval": [{"Snapshot/TimeInterval": ""}],
-    "Snapshot/IsCheckBlack": [{"Snapshot/IsCheckBlack": ""}, {"Snapshot/IsCheckBlack": "false"}],
-    "Snapshot/SnapshotOutMode": [{"Snapshot/SnapshotOutMode": ""}, {"Snapshot/SnapshotOutMode": "OnlySnapshot"}],
-    "Input/ExtFilter/Custom": [{"Input/ExtFilter/Custom": ""}, {"Input/ExtFilter/Custom": "false"}],
+#: Per body kind, contexts that leave a condition on the path unmet ("" = the field absent); each
+#: case below uses those that really leave the condition unmet, and every condition must have one.
+_UNMET: dict[str, dict[str, list[dict[str, str]]]] = {
+    "Transcode": {
+        "Container/Format": [{"Container/Format": f} for f in ("mp4", "mp3", "wav")],
+        "Video/Remove": [{"Video/Remove": "true"}],
+        "Video/Maxrate": [{"Video/Maxrate": ""}],
+        "Video/Width": [{"Video/Width": "", "Video/Height": "360"}],
+        "Video/Height": [{"Video/Height": "", "Video/Width": "640"}],
+        "Audio/Remove": [{"Audio/Remove": "true"}],
+        "Audio/Codec": [{"Container/Format": "flac", "Audio/Codec": "flac"}],
+    },
+    "Snapshot": {
+        "Snapshot/Mode": [{"Snapshot/Mode": "Average"}, {"Snapshot/Mode": "KeyFrame"}],
+        "Snapshot/TimeInterval": [{"Snapshot/TimeInterval": ""}],
+        "Snapshot/IsCheckBlack": [{"Snapshot/IsCheckBlack": ""}, {"Snapshot/IsCheckBlack": "false"}],
+        "Snapshot/SnapshotOutMode": [{"Snapshot/SnapshotOutMode": ""}, {"Snapshot/SnapshotOutMode": "OnlySnapshot"}],
+    },
+    "Animation": {
+        "Container/Format": [{"Container/Format": "gif"}, {"Container/Format": "hgif"}],
+        "Video/Codec": [{"Container/Format": "", "Video/Codec": "gif"}],
+    },
+    "Start": {"Input/ExtFilter/Custom": [{"Input/ExtFilter/Custom": ""}, {"Input/ExtFilter/Custom": "false"}]},
 }
 
 
@@ -228,7 +236,7 @@ def _unmet_cases(kind: str, schema: Schema, base: dict[str, str]) -> list[tuple[
         for condition in rule.when:
             unmet = [
                 ctx
-                for ctx in _UNMET.get(condition.path, [])
+                for ctx in _UNMET.get(kind, {}).get(condition.path, [])
                 if not condition.holds(_element("R", _present({**base, **context, **ctx})))
             ]
             assert unmet, f"{kind} {path}: add a context to _UNMET that leaves {condition.describe()} unmet"

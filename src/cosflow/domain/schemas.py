@@ -121,7 +121,11 @@ SNAPSHOT_TEMPLATE: dict[str, Rule] = {
 ANIMATION_TEMPLATE: dict[str, Rule] = {
     "Container/Format": HONOURED,
     "Container/ClipConfig/Duration": Ignored("segment length applies to HLS output, and an animation never is"),
-    **_all("Video/", "Codec Width Height Fps AnimateTimeIntervalOfFrame AnimateFramesPerSecond Quality"),
+    **_all("Video/", "Codec Width Height Fps AnimateTimeIntervalOfFrame AnimateFramesPerSecond"),
+    # WebP only (media/animation: the format is Container/Format, else Video/Codec)
+    "Video/Quality": Honoured(
+        when=(When("Container/Format", ("gif", "hgif"), negate=True), When("Video/Codec", ("gif",), negate=True))
+    ),
     "Video/AnimateOnlyKeepKeyFrame": Honoured(values=BOOL),
     "TimeInterval/Start": HONOURED,
     "TimeInterval/Duration": HONOURED,
