@@ -13,7 +13,7 @@ from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
 from cosflow.domain import schemas
-from cosflow.domain.fields import Honoured, Schema
+from cosflow.domain.fields import Honoured, Ignored, Schema
 from cosflow.services.queues import UPDATE_FIELDS
 from tests.support import tencent_fields as tencent
 from tests.support.workflows import as_list, node, workflow_body
@@ -39,17 +39,19 @@ def _refusal(call: Callable[[], Any]) -> str | None:
     return None
 
 
-def _honoured(schema: Schema, path: str, value: str) -> bool:
+def _accepted(schema: Schema, path: str, value: str) -> bool:
+    """Honoured with this value, or accepted without effect (``Ignored``), by cosflow's table."""
     rule = schema.fields.get(path)
-    return isinstance(rule, Honoured) and (not rule.values or value.lower() in rule.values)
+    honoured = isinstance(rule, Honoured) and (not rule.values or value.lower() in rule.values)
+    return honoured or isinstance(rule, Ignored)
 
 
 def _check(schema: Schema, path: str, value: str, message: str | None, shown: str) -> None:
-    """Honoured (by cosflow's table) exactly when accepted; a refusal names the field or its group."""
-    if _honoured(schema, path, value):
-        assert message is None, f"{shown}={value!r} is honoured by the table but was refused: {message}"
+    """Accepted exactly when the table accepts it; a refusal names the field or its group."""
+    if _accepted(schema, path, value):
+        assert message is None, f"{shown}={value!r} is accepted by the table but was refused: {message}"
         return
-    assert message is not None, f"{shown}={value!r} was accepted but the table does not honour it"
+    assert message is not None, f"{shown}={value!r} was accepted but the table refuses it"
     named = _NAMED.match(message)
     assert named, message
     assert shown == named.group(1) or shown.startswith(named.group(1) + "/"), (shown, message)

@@ -96,7 +96,6 @@ def test_segment_hls_encryption_key_is_refused(client: CosS3Client, bucket: str)
             "template: Video/Codecc is unknown: it is not a field of a Transcode template",
         ),
         ({"Video": {"Rotate": "90"}}, "template: Video/Rotate is not supported by cosflow (rotation"),
-        ({"Video": {"Crf": "20", "Bitrate": "900"}}, "template: Video/Bitrate applies only when Video/Crf is absent"),
     ],
 )
 def test_unsupported_template_fields_are_refused(
@@ -113,10 +112,88 @@ def test_switches_left_off_are_honoured(client: CosS3Client, bucket: str) -> Non
         "Tag": "Transcode",
         "Name": "t",
         "Container": {"Format": "mp4"},
+        "Video": {"LongShortMode": "false", "Roi": "none", "Interlaced": "false"},
         "TransConfig": {"IsCheckReso": "false", "IsHdr2Sdr": "false", "HlsEncrypt": {"IsHlsEncrypt": "false"}},
     }
     template = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
     assert template["TransTpl"]["TransConfig"]["IsCheckReso"] == "false"  # stored and echoed as sent
+
+
+# --- docs/design-choices.md "Fields": a field tuning what the request does not ask for has no effect
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Container": {"Format": "mp4", "ClipConfig": {"Duration": "5"}}},  # segments are HLS's
+        {"Container": {"Format": "mp3"}, "Video": {"Codec": "H.264", "Width": "640"}},  # no video stream
+        {"Video": {"Remove": "true", "Crf": "20", "Bitrate": "900"}, "Audio": {"Codec": "aac"}},
+        {"Audio": {"Remove": "true", "Bitrate": "96"}},
+        {"Video": {"Bufsize": "2000"}},  # no Maxrate to buffer for
+        {"Video": {"Width": "640"}, "TransConfig": {"AdjDarMethod": "pad"}},  # no box to fit into
+    ],
+)
+def test_template_fields_without_effect_are_accepted(client: CosS3Client, bucket: str, extra: dict[str, Any]) -> None:
+    body = {"Tag": "Transcode", "Name": "t", "Container": {"Format": "mp4"}, **extra}
+    template = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
+    assert {k: template["TransTpl"][k] for k in extra} == extra  # stored and echoed as sent
+
+
+def test_animation_quality_on_a_gif_is_accepted_without_effect(client: CosS3Client, bucket: str) -> None:
+    body = {"Tag": "Animation", "Name": "a", "Container": {"Format": "gif"}, "Video": {"Codec": "gif", "Quality": "50"}}
+    template = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
+    assert template["Animation"]["Video"]["Quality"] == "50"  # WebP only: stored as sent, no effect
+
+
+def test_workflow_fields_without_effect_are_accepted(client: CosS3Client, bucket: str, transcode_id: str) -> None:
+    """The Start node of every workflow demo of the Python SDK sends CustomExts with Custom empty;
+    a SpriteObject beside a template that makes no sprites names nothing."""
+    snapshot = {"Tag": "Snapshot", "Name": "s", "Snapshot": {"Mode": "Average", "TimeInterval": "2", "Count": "1"}}
+    snapshot_id = client.ci_create_template(Bucket=bucket, Template=snapshot)["Template"]["TemplateId"]
+    body = workflow_body(
+        "wf",
+        {"Start": "Snapshot_1", "Snapshot_1": "End"},
+        {"Snapshot_1": node("Snapshot", "o/x.jpg", TemplateId=snapshot_id)},
+        ext_filter={"State": "On", "Video": "true", "Custom": "", "CustomExts": "jpg/png"},
+    )
+    body["MediaWorkflow"]["Topology"]["Nodes"]["Snapshot_1"]["Operation"]["Output"]["SpriteObject"] = "s/${Number}.jpg"
+    created = client.ci_create_workflow(Bucket=bucket, Body=body)["MediaWorkflow"]
+    start = created["Topology"]["Nodes"]["Start"]["Input"]
+    assert start["ExtFilter"]["CustomExts"] == "jpg/png"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"Video": {"Crf": "20", "Bitrate": "900"}}, "template: Video/Bitrate applies only when Video/Crf is absent"),
+        ({"Video": {"Codec": "H.265", "Profile": "main"}}, "template: Video/Profile applies only when Video/Codec is"),
+    ],
+)
+def test_template_fields_another_field_overrides_are_refused(
+    client: CosS3Client, bucket: str, extra: dict[str, Any], expected: str
+) -> None:
+    body = {"Tag": "Transcode", "Name": "t", "Container": {"Format": "mp4"}, **extra}
+    message = _refused(lambda: client.ci_create_template(Bucket=bucket, Template=body))
+    assert message.startswith(expected) and message.endswith("here cosflow would not apply it, so remove it")
+
+
+def test_workflow_fields_another_field_overrides_are_refused(client: CosS3Client, bucket: str) -> None:
+    cover = {"Tag": "SmartCover", "Name": "c", "SmartCover": {"Count": "1"}}
+    cover_id = client.ci_create_template(Bucket=bucket, Template=cover)["Template"]["TemplateId"]
+    inline = node("SmartCover", "c/${Number}.jpg", TemplateId=cover_id, SmartCover={"Count": "3"})
+    body = workflow_body("wf", {"Start": "Cover_1", "Cover_1": "End"}, {"Cover_1": inline})
+    message = _refused(lambda: client.ci_create_workflow(Bucket=bucket, Body=body))
+    assert message.startswith(
+        "node Cover_1: Operation/SmartCover/Count applies only when Operation/TemplateId is absent"
+    )
+    # a NotifyConfig with only ResultFormat would change the queue's callbacks if honoured
+    body = workflow_body(
+        "wf", {"Start": "Cover_1", "Cover_1": "End"}, {"Cover_1": node("SmartCover", "c/${Number}.jpg")}
+    )
+    body["MediaWorkflow"]["Topology"]["Nodes"]["Start"]["Input"]["NotifyConfig"] = {"ResultFormat": "JSON"}
+    message = _refused(lambda: client.ci_create_workflow(Bucket=bucket, Body=body))
+    assert message == "node Start: NotifyConfig ResultFormat applies only to a NotifyConfig with a Url"
+    assert as_list(client.ci_get_workflow(Bucket=bucket).get("MediaWorkflowList")) == []
 
 
 def test_template_tags_without_a_node_are_refused(client: CosS3Client, bucket: str) -> None:
@@ -166,6 +243,77 @@ def test_a_get_answer_sent_back_as_an_update_is_accepted(client: CosS3Client, bu
         lambda: client.ci_update_workflow(Bucket=bucket, WorkflowId=created["WorkflowId"], Body={"MediaWorkflow": echo})
     )
     assert "is not the workflow being updated" in message
+
+
+#: One custom body per Tag cosflow implements (each group as a request gives it).
+_TEMPLATE_BODIES: dict[str, dict[str, Any]] = {
+    "Transcode": {
+        "Container": {"Format": "mp4"},
+        "Video": {"Codec": "H.264", "Width": "640"},
+        "Audio": {"Codec": "aac"},
+    },
+    "Snapshot": {"Snapshot": {"Mode": "Interval", "Start": "0", "Count": "2"}},
+    "Animation": {"Container": {"Format": "gif"}, "Video": {"Codec": "gif", "Fps": "5"}},
+    "SmartCover": {"SmartCover": {"Format": "jpg", "Count": "2"}},
+    "PicProcess": {"PicProcess": {"ProcessRule": "imageMogr2/thumbnail/64x"}},
+}
+_NOT_PARAMETERS = ("TemplateId", "Name", "BucketId", "Category", "CreateTime", "UpdateTime")
+
+
+def _parameters(answer: dict[str, Any]) -> dict[str, Any]:
+    """A template of a GET answer without its identity, name and times: Tag and its container."""
+    return {k: v for k, v in answer.items() if k not in _NOT_PARAMETERS}
+
+
+def _custom_template(client: CosS3Client, bucket: str, tag: str, name: str = "orig") -> dict[str, Any]:
+    body = {"Tag": tag, "Name": name, **_TEMPLATE_BODIES[tag]}
+    created: dict[str, Any] = client.ci_create_template(Bucket=bucket, Template=body)["Template"]
+    return created
+
+
+@pytest.mark.parametrize("tag", sorted(_TEMPLATE_BODIES))
+def test_a_custom_template_get_answer_can_be_sent_back(client: CosS3Client, bucket: str, tag: str) -> None:
+    """docs/design-choices.md: a GET answer (Transcode in TransTpl, Animation in Animation) can be
+    sent back as an update and as a create."""
+    template_id = _custom_template(client, bucket, tag)["TemplateId"]
+    answer = as_list(client.ci_get_template(Bucket=bucket, Ids=template_id)["TemplateList"])[0]
+    echo = {**copy.deepcopy(answer), "Name": "renamed"}
+    updated = client.ci_update_template(Bucket=bucket, TemplateId=template_id, Template=echo)["Template"]
+    assert updated["Name"] == "renamed" and _parameters(updated) == _parameters(answer)
+    copied = client.ci_create_template(Bucket=bucket, Template=copy.deepcopy(answer))["Template"]
+    assert copied["TemplateId"] != template_id and _parameters(copied) == _parameters(answer)
+
+
+@pytest.mark.parametrize("tag", ["Transcode", "Snapshot", "Animation"])
+def test_an_official_template_get_answer_can_be_sent_back(client: CosS3Client, bucket: str, tag: str) -> None:
+    """An Official preset's answer (Category Official, BucketId empty) makes a Custom copy; as an
+    update it is refused only because presets are read-only; without its TemplateId it updates a
+    custom template of its Tag."""
+    listed = as_list(client.ci_get_template(Bucket=bucket, Category="Official", PageSize=100)["TemplateList"])
+    preset = next(t for t in listed if t["Tag"] == tag)
+    copied = client.ci_create_template(Bucket=bucket, Template=copy.deepcopy(preset))["Template"]
+    assert copied["Category"] == "Custom" and copied["Name"] == preset["Name"]
+    assert _parameters(copied) == _parameters(preset)
+    preset_id = preset["TemplateId"]
+    message = _refused(lambda: client.ci_update_template(Bucket=bucket, TemplateId=preset_id, Template=preset))
+    assert message == f"template {preset_id} is an Official preset and cannot be changed"
+    template_id = _custom_template(client, bucket, tag)["TemplateId"]
+    body = {k: v for k, v in copy.deepcopy(preset).items() if k != "TemplateId"}
+    updated = client.ci_update_template(Bucket=bucket, TemplateId=template_id, Template=body)["Template"]
+    assert updated["TemplateId"] == template_id and _parameters(updated) == _parameters(preset)
+    again = as_list(client.ci_get_template(Bucket=bucket, Category="Official", Ids=preset_id)["TemplateList"])
+    assert again == [preset]  # the preset itself is untouched
+
+
+def test_parameters_given_both_inside_trans_tpl_and_outside_are_refused(client: CosS3Client, bucket: str) -> None:
+    body = {
+        "Tag": "Transcode",
+        "Name": "t",
+        "Container": {"Format": "mp4"},
+        "TransTpl": {"Container": {"Format": "mkv"}},
+    }
+    message = _refused(lambda: client.ci_create_template(Bucket=bucket, Template=body))
+    assert message == "template: Container is given more than once"
 
 
 # --- issue 8 §3.4: template values checked when written ------------------------------------------

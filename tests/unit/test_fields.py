@@ -29,7 +29,9 @@ SCHEMA = Schema(
         "A/Flag": Honoured(values=BOOL),
         "A/Off": Honoured(values=("false",), refused="it is not built"),
         "A/Needs": Honoured(when=(When("A/Flag", ("true",)),)),
-        "A/Without": Honoured(when=(When("A/B", GIVEN, negate=True),)),
+        "A/Check": Honoured(values=BOOL, when=(When("A/Flag", ("true",)),)),
+        "A/Without": Honoured(requires=(When("A/B", GIVEN, negate=True),)),
+        "A/Both": Honoured(when=(When("A/Flag", ("true",)),), requires=(When("A/B", GIVEN, negate=True),)),
         "Gone": Unsupported("never built"),
         "Id": Ignored("response-only"),
     },
@@ -60,12 +62,25 @@ def test_honoured_fields_pass() -> None:
             "<R><A><Off>true</Off></A></R>",
             "here: A/Off true is not supported by cosflow (it is not built); it takes false",
         ),
-        ("<R><A><Needs>1</Needs></A></R>", "here: A/Needs applies only when A/Flag is true;"),
         ("<R><A><B>1</B><Without>1</Without></A></R>", "here: A/Without applies only when A/B is absent;"),
+        ("<R><A><Flag>true</Flag><B>1</B><Both>1</Both></A></R>", "here: A/Both applies only when A/B is absent;"),
+        ("<R><A><Check>yes</Check></A></R>", "here: A/Check must be true or false"),  # checked even without effect
     ],
 )
 def test_refusals_name_the_field(xml: str, message: str) -> None:
     assert refusal(xml).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        "<R><A><Needs>1</Needs></A></R>",  # Flag absent: Needs tunes nothing, accepted without effect
+        "<R><A><Flag>false</Flag><Needs>1</Needs><Check>true</Check></A></R>",
+        "<R><A><B>1</B><Both>1</Both></A></R>",  # without effect, so nothing for B to contradict
+    ],
+)
+def test_fields_whose_condition_is_unmet_are_accepted(xml: str) -> None:
+    fields.check(ET.fromstring(xml), SCHEMA, "here")
 
 
 def test_blank_known_fields_count_as_absent_and_ignored_fields_have_no_effect() -> None:
@@ -176,6 +191,89 @@ def test_each_honoured_template_field_changes_what_the_processor_reads(tag: str,
     assert without != with_field, f"{tag} {path}={value}: the processor's reading did not change"
 
 
+# --- a field whose condition is unmet is accepted and changes nothing ------------------------------
+
+#: Per body kind, contexts that leave a condition on the path unmet ("" = the field absent); each
+#: case below uses those that really leave the condition unmet, and every condition must have one.
+_UNMET: dict[str, dict[str, list[dict[str, str]]]] = {
+    "Transcode": {
+        "Container/Format": [{"Container/Format": f} for f in ("mp4", "mp3", "wav")],
+        "Video/Remove": [{"Video/Remove": "true"}],
+        "Video/Maxrate": [{"Video/Maxrate": ""}],
+        "Video/Width": [{"Video/Width": "", "Video/Height": "360"}],
+        "Video/Height": [{"Video/Height": "", "Video/Width": "640"}],
+        "Audio/Remove": [{"Audio/Remove": "true"}],
+        "Audio/Codec": [{"Container/Format": "flac", "Audio/Codec": "flac"}],
+    },
+    "Snapshot": {
+        "Snapshot/Mode": [{"Snapshot/Mode": "Average"}, {"Snapshot/Mode": "KeyFrame"}],
+        "Snapshot/TimeInterval": [{"Snapshot/TimeInterval": ""}],
+        "Snapshot/IsCheckBlack": [{"Snapshot/IsCheckBlack": ""}, {"Snapshot/IsCheckBlack": "false"}],
+        "Snapshot/SnapshotOutMode": [{"Snapshot/SnapshotOutMode": ""}, {"Snapshot/SnapshotOutMode": "OnlySnapshot"}],
+    },
+    "Animation": {
+        "Container/Format": [{"Container/Format": "gif"}, {"Container/Format": "hgif"}],
+        "Video/Codec": [{"Container/Format": "", "Video/Codec": "gif"}],
+    },
+    "Start": {"Input/ExtFilter/Custom": [{"Input/ExtFilter/Custom": ""}, {"Input/ExtFilter/Custom": "false"}]},
+}
+
+
+def _present(values: dict[str, str]) -> dict[str, str]:
+    return {path: value for path, value in values.items() if value}
+
+
+def _unmet_cases(kind: str, schema: Schema, base: dict[str, str]) -> list[tuple[str, str, dict[str, str]]]:
+    """(path, value, context) for every honoured field with conditions, once per unmet context;
+    asserts each condition is left unmet by at least one."""
+    cases = []
+    for path in schema.paths(Honoured):
+        rule = schema.fields[path]
+        assert isinstance(rule, Honoured)
+        if not rule.when:
+            continue
+        value, context = tencent.SAMPLES[kind][path]
+        for condition in rule.when:
+            unmet = [
+                ctx
+                for ctx in _UNMET.get(kind, {}).get(condition.path, [])
+                if not condition.holds(_element("R", _present({**base, **context, **ctx})))
+            ]
+            assert unmet, f"{kind} {path}: add a context to _UNMET that leaves {condition.describe()} unmet"
+            cases += [(path, value, _present({**base, **context, **ctx})) for ctx in unmet]
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("tag", "path", "value", "context"),
+    [
+        (tag, *case)
+        for tag, schema in schemas.TEMPLATES.items()
+        for case in _unmet_cases(tag, schema, _TEMPLATE_BASES[tag])
+    ],
+)
+def test_a_template_field_without_effect_is_accepted_and_changes_nothing(
+    tag: str, path: str, value: str, context: dict[str, str]
+) -> None:
+    """docs/design-choices.md "Fields": ClipConfig/Duration on mp4, Video/* without a video stream,
+    Snapshot TimeInterval outside Mode Interval, ... are accepted and read as if absent."""
+    request = _element("Request", {"Tag": tag, "Name": "t", **context, path: value})
+    fields.check(request, schemas.TEMPLATES[tag], "template")
+    read = _TEMPLATE_READERS[tag]
+    without = _outcome(read, _element(tag, context))
+    assert not (isinstance(without, tuple) and without[:1] == ("refused",)), without
+    assert _outcome(read, _element(tag, {**context, path: value})) == without
+
+
+@pytest.mark.parametrize(("path", "value", "context"), _unmet_cases("Start", schemas.START_NODE, {}))
+def test_a_start_field_without_effect_is_accepted_and_changes_nothing(
+    path: str, value: str, context: dict[str, str]
+) -> None:
+    """ExtFilter/CustomExts with Custom absent or false (every SDK demo sends ``jpg/png`` so)."""
+    fields.check(_element("Start", {"Type": "Start", **context, path: value}), schemas.START_NODE, "node Start")
+    assert _start_reading({**context, path: value}) == _start_reading(context)
+
+
 _NODE_READERS: dict[str, Reader] = {
     "SmartCover": lambda operation: smartcover.parse_params(operation, None),
     "Segment": segment.parse_params,
@@ -219,15 +317,23 @@ def test_each_honoured_start_field_changes_the_trigger(path: str) -> None:
     value = value.replace("{queue}", "p" + "1" * 32).replace("{pic_queue}", "p" + "2" * 32)
     url = {"Input/NotifyConfig/Url": "http://h/cb"} if "NotifyConfig" in path and not path.endswith("Url") else {}
 
-    def start(values: dict[str, str]) -> Any:
-        node = _element("Start", {"Type": "Start", **values})
-        topology = ET.fromstring("<Topology><Dependencies><Start>End</Start></Dependencies><Nodes/></Topology>")
-        topology.find("Nodes").append(node)  # type: ignore[union-attr]
-        return _outcome(lambda _: parse_topology(topology).start_input(), node)
+    assert _start_reading({**url, **context}) != _start_reading({**url, **context, path: value}), path
 
-    assert start({**url, **context}) != start({**url, **context, path: value}), path
+
+def _start_reading(values: dict[str, str]) -> Any:
+    """What the engine reads from a Start node holding ``values`` (or its refusal)."""
+    node = _element("Start", {"Type": "Start", **values})
+    topology = ET.fromstring("<Topology><Dependencies><Start>End</Start></Dependencies><Nodes/></Topology>")
+    topology.find("Nodes").append(node)  # type: ignore[union-attr]
+    return _outcome(lambda _: parse_topology(topology).start_input(), node)
 
 
 def test_the_table_in_the_docs_is_the_code_s() -> None:
     page = (Path(__file__).parents[2] / "docs" / "workflows.md").read_text()
     assert field_table.markdown() in page, "regenerate the Fields table: tests/support/field_table.py"
+
+
+def test_schema_names_take_the_right_article() -> None:
+    assert schemas.TEMPLATES["Animation"].name == "an Animation template"
+    assert schemas.NODES["Animation"].name == "an Animation node"
+    assert schemas.TEMPLATES["Transcode"].name == "a Transcode template"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import GifImagePlugin, Image, ImageSequence
 
-from cosflow.media.animation import Animation
+from cosflow.media.animation import Animation, parse_params
 from cosflow.media.base import Job, MediaError, Product
 from tests.support.media import make_audio, make_corrupt_mp4, make_video
 
@@ -145,7 +145,7 @@ def test_product_count_is_one() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "settings"), [("gif", "<Fps>fast</Fps>"), ("gif", "<Quality>50</Quality>"), ("avi", ""), ("", "")]
+    ("fmt", "settings"), [("gif", "<Fps>fast</Fps>"), ("gif", "<Quality>high</Quality>"), ("avi", ""), ("", "")]
 )
 def test_product_count_raises_on_bad_parameters(fmt: str, settings: str) -> None:
     with pytest.raises(MediaError) as caught:
@@ -182,7 +182,7 @@ def test_unusable_input_is_invalid_input_and_leaves_nothing(tmp_path: Path, work
         ("gif", "<Fps>fast</Fps>", ""),
         ("gif", "<Width>50</Width>", ""),
         ("gif", "<Width>200.5</Width>", ""),
-        ("gif", "<Quality>50</Quality>", ""),  # webp only
+        ("gif", "<Quality>500</Quality>", ""),  # without effect on a GIF, but still checked
         ("webp", "<Quality>0</Quality>", ""),
         ("gif", "<AnimateTimeIntervalOfFrame>-1</AnimateTimeIntervalOfFrame>", ""),
         ("gif", "", "<Start>-1</Start>"),
@@ -209,3 +209,9 @@ def test_progress_is_reported(video: Path, work: Path) -> None:
     job = Job("Animation", (video,), ("clip.mp4",), None, template("gif", "<Fps>5</Fps>"), work, 60.0)
     Animation()(job, seen.append)
     assert seen and seen[-1] == 1.0 and all(0.0 <= value <= 1.0 for value in seen)
+
+
+def test_quality_on_a_gif_has_no_effect() -> None:
+    with_quality = parse_params(None, template("gif", "<Quality>50</Quality>"))
+    assert with_quality == parse_params(None, template("gif")) and with_quality.quality is None
+    assert parse_params(None, template("webp", "<Quality>50</Quality>")).quality == 50

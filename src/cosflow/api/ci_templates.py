@@ -10,10 +10,8 @@ from starlette.responses import Response
 from cosflow.api.ci_common import id_list, page, path_id, request_body, respond
 from cosflow.api.context import Call
 from cosflow.domain import citimes
+from cosflow.domain.schemas import RESPONSE_CONTAINERS
 from cosflow.domain.topology import Template
-
-#: Response container per Tag where it differs from the Tag (Go/Java SDKs parse these).
-CONTAINERS = {"Transcode": "TransTpl"}
 
 
 def template_xml(call: Call, stored: tuple[Template, datetime, datetime]) -> dict[str, Any]:
@@ -28,7 +26,7 @@ def template_xml(call: Call, stored: tuple[Template, datetime, datetime]) -> dic
         "Category": template.category,
         "CreateTime": citimes.api(created),
         "UpdateTime": citimes.api(updated),
-        CONTAINERS.get(template.tag, template.tag): inner,
+        RESPONSE_CONTAINERS.get(template.tag, (template.tag,))[0]: inner,
     }
 
 

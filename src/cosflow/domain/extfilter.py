@@ -76,6 +76,6 @@ def parse_ext_filter(element: ET.Element | None, where: str) -> ExtFilter:
         image=flags["Image"],
         content_type=flags["ContentType"],
         custom=flags["Custom"],
-        custom_exts=exts,
+        custom_exts=exts if flags["Custom"] else frozenset(),  # without Custom they have no effect
         all_file=flags["AllFile"],
     )

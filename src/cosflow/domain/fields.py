@@ -1,15 +1,21 @@
-"""Request fields as data: every field of a body is honoured or refused, never silently ignored.
+"""Request fields as data: every field of a body is honoured or refused; none that could change
+the output is silently ignored.
 
 A :class:`Schema` maps field paths (``Video/Codec``, ``Operation/Output/Object``) below one element
 to a rule:
 
 * :class:`Honoured` -- cosflow reads it. ``values`` limits it to the values cosflow implements
-  (``TransConfig/IsCheckReso`` only ``false``); ``when`` lists the other fields it depends on (a
-  field that would have no effect without them is refused rather than dropped);
+  (``TransConfig/IsCheckReso`` only ``false``). ``when`` lists the conditions for it to take
+  effect: unmet, it tunes something the request does not ask for (``ExtFilter/CustomExts`` with
+  ``Custom`` off, ``Video/*`` with no video stream) and is accepted without effect, as Tencent
+  does. ``requires`` lists conditions without which it is refused: another field decides what it
+  would decide (``Video/Bitrate`` beside ``Video/Crf``), so honouring the request is impossible
+  and dropping the field would surprise (docs/design-choices.md "Fields");
 * :class:`Unsupported` -- Tencent defines it (spec §5, §10; cos-go-sdk-v5 ``ci_media.go``), cosflow
   does not implement it: refused, saying why;
-* :class:`Ignored` -- response-only identity and time fields (``WorkflowId``, ``CreateTime``):
-  accepted so that a GET response can be sent back, and without effect;
+* :class:`Ignored` -- accepted and without effect: response-only identity and time fields
+  (``WorkflowId``, ``CreateTime``), so that a GET response can be sent back, and fields that can
+  never take effect in that body (an Animation's ``Container/ClipConfig/Duration``);
 * :class:`Delegated` -- its children are checked by other code (``Topology/Nodes``).
 
 A path in no table, and not a group of some path in the table, is unknown and refused. A field
@@ -59,7 +65,8 @@ class Honoured:
     refused: str = ""  # why other values are refused (they name a feature cosflow lacks)
     pattern: re.Pattern[str] | None = None  # the shape a value must have
     shape: str = ""  # that shape in words
-    when: tuple[When, ...] = ()
+    when: tuple[When, ...] = ()  # unmet: accepted, without effect
+    requires: tuple[When, ...] = ()  # unmet (and ``when`` met): refused
 
 
 @dataclass(frozen=True)
@@ -151,9 +158,11 @@ def _check_value(root: ET.Element, element: ET.Element, path: str, rule: Honoure
         raise InvalidArgument(f"{where}: {path} must be {' or '.join(rule.values)}, got {raw!r}")
     if rule.pattern is not None and not rule.pattern.fullmatch(raw):
         raise InvalidArgument(f"{where}: {path} {raw!r} is not supported by cosflow: it takes {rule.shape}")
-    for condition in rule.when:
+    if not all(condition.holds(root) for condition in rule.when):
+        return  # it tunes something the request does not ask for: no effect, as in Tencent's service
+    for condition in rule.requires:
         if not condition.holds(root):
             raise InvalidArgument(
-                f"{where}: {path} applies only when {condition.describe()}; without that it would be "
-                "ignored, so remove it"
+                f"{where}: {path} applies only when {condition.describe()}; here cosflow would not "
+                "apply it, so remove it"
             )

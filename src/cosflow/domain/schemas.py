@@ -9,7 +9,9 @@ the engine (``domain/topology``, ``services/runner`` output names, ``domain/noti
 (queues), §10.1 (templates) and the structs of cos-go-sdk-v5 ``ci_media.go`` (``Video``, ``Audio``,
 ``TransConfig``, ``Snapshot``, ``SpriteSnapshotConfig``, ``AnimationVideo``, ``Segment``,
 ``NodeOperation``, ``NodeInput``, ``NodeOutput``, ``NotifyConfig``, ``ExtFilter``, ``PicProcess``).
-``tests/unit/test_fields_walk.py`` walks those structs against these tables.
+``tests/e2e/test_fields.py`` sends every field of those structs (transcribed independently in
+``tests/support/tencent_fields.py``) to the server and checks it is honoured or refused as these
+tables say; ``tests/unit/test_fields.py`` checks each honoured field is read.
 """
 
 from __future__ import annotations
@@ -51,17 +53,18 @@ TRANSCODE_TEMPLATE: dict[str, Rule] = {
     **_all("Video/", "Codec Width Height Fps Gop Preset Pixfmt Maxrate Crf", Honoured(when=_VIDEO_ON)),
     # H.264 only; an absent Codec is H.264 in every container but WebM (transcode_plan.CONTAINERS).
     "Video/Profile": Honoured(
-        when=(*_VIDEO_ON, When("Video/Codec", (*_H264, "")), When("Container/Format", ("webm",), negate=True))
+        when=_VIDEO_ON,
+        requires=(When("Video/Codec", (*_H264, "")), When("Container/Format", ("webm",), negate=True)),
     ),
-    "Video/Bitrate": Honoured(when=(*_VIDEO_ON, When("Video/Crf", ("",)))),
+    "Video/Bitrate": Honoured(when=_VIDEO_ON, requires=(When("Video/Crf", ("",)),)),  # Crf wins
     "Video/Bufsize": Honoured(when=(*_VIDEO_ON, When("Video/Maxrate", GIVEN))),
     "Video/HlsTsTime": Unsupported("segment timing per TS file is not implemented; use Container/ClipConfig/Duration"),
     "Video/DashSegment": Unsupported("DASH output is not implemented"),
-    "Video/LongShortMode": Unsupported("long/short side sizing is not implemented"),
+    "Video/LongShortMode": _off_only("long/short side sizing is not implemented"),
     "Video/Rotate": Unsupported("rotation is not implemented"),
-    "Video/Roi": Unsupported("region-of-interest encoding is not implemented"),
+    "Video/Roi": Honoured(values=("none",), refused="region-of-interest encoding is not implemented"),
     "Video/Crop": Unsupported("cropping is not implemented"),
-    "Video/Interlaced": Unsupported("interlaced output is not implemented"),
+    "Video/Interlaced": _off_only("interlaced output is not implemented"),
     "Video/ColorParam": Unsupported("colour parameters are not implemented"),
     "Video/StdExtInfo": Unsupported("encoder extension options are not implemented"),
     **_all("Video/", "AnimateOnlyKeepKeyFrame AnimateTimeIntervalOfFrame AnimateFramesPerSecond Quality", _NO_ANIMATE),
@@ -117,8 +120,12 @@ SNAPSHOT_TEMPLATE: dict[str, Rule] = {
 
 ANIMATION_TEMPLATE: dict[str, Rule] = {
     "Container/Format": HONOURED,
-    "Container/ClipConfig/Duration": Unsupported("segments belong to HLS transcodes, not animations"),
-    **_all("Video/", "Codec Width Height Fps AnimateTimeIntervalOfFrame AnimateFramesPerSecond Quality"),
+    "Container/ClipConfig/Duration": Ignored("segment length applies to HLS output, and an animation never is"),
+    **_all("Video/", "Codec Width Height Fps AnimateTimeIntervalOfFrame AnimateFramesPerSecond"),
+    # WebP only (media/animation: the format is Container/Format, else Video/Codec)
+    "Video/Quality": Honoured(
+        when=(When("Container/Format", ("gif", "hgif"), negate=True), When("Video/Codec", ("gif",), negate=True))
+    ),
     "Video/AnimateOnlyKeepKeyFrame": Honoured(values=BOOL),
     "TimeInterval/Start": HONOURED,
     "TimeInterval/Duration": HONOURED,
@@ -134,19 +141,32 @@ PICPROCESS_TEMPLATE: dict[str, Rule] = {
     "PicProcess/IsPicInfo": _off_only("returning image information is not implemented"),
 }
 
-#: The request around every template body: identity and time fields of a GET response are accepted
-#: and ignored so that a response can be sent back (docs/design-choices.md).
+#: The request around every template body: identity, time and category fields of a GET response
+#: are accepted and ignored so that a response can be sent back (docs/design-choices.md); a
+#: template made through the API is Custom whatever ``Category`` says (spec §10.1: Create answers
+#: ``Category=Custom``; the request defines no Category).
 _TEMPLATE_REQUEST: dict[str, Rule] = {
     "Tag": HONOURED,
     "Name": HONOURED,
-    "Category": Honoured(values=("custom",), refused="templates made through the API are Custom"),
     "TemplateId": Ignored("response-only; on update it must name the template in the path"),
+    "Category": Ignored("response-only; a template made through the API is Custom"),
     **_all("", "BucketId CreateTime UpdateTime", Ignored("response-only")),
 }
 
+#: Tags whose parameters a request gives at its top level (``<Container>``, ``<Video>``) but a GET
+#: answer wraps in one container (spec §10.1 "Tag → request body / response container": Go and Java
+#: parse Transcode's ``TransTpl`` and Animation's ``Animation``; an old doc shows ``TransTpl`` for
+#: Animation). The first is the one cosflow answers with; a request may give any of them, opened.
+RESPONSE_CONTAINERS: dict[str, tuple[str, ...]] = {"Transcode": ("TransTpl",), "Animation": ("Animation", "TransTpl")}
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'AEIOU' else 'a'} {noun}"
+
+
 #: Template Tag -> the fields of its request. Only Tags some node of cosflow uses are here.
 TEMPLATES: dict[str, Schema] = {
-    tag: Schema(f"a {tag} template", {**_TEMPLATE_REQUEST, **fields})
+    tag: Schema(_a(f"{tag} template"), {**_TEMPLATE_REQUEST, **fields})
     for tag, fields in (
         ("Transcode", TRANSCODE_TEMPLATE),
         ("Snapshot", SNAPSHOT_TEMPLATE),
@@ -179,7 +199,7 @@ START_NODE = Schema(
         **_all("Input/", "ObjectPrefix QueueId PicProcessQueueId"),
         **{f"Input/NotifyConfig/{path}": rule for path, rule in NOTIFY_FIELDS.items()},
         **_all("Input/ExtFilter/", "State Video Audio Image ContentType Custom AllFile"),
-        "Input/ExtFilter/CustomExts": Honoured(when=(When("Input/ExtFilter/Custom", ("true",)),)),
+        "Input/ExtFilter/CustomExts": Honoured(when=(When("Input/ExtFilter/Custom", ("true",)),)),  # spec §5.3
         "Input/ExtFilter/AutoContentType": Unsupported("automatic Content-Type detection is not implemented"),
         "Input/SamplingConfig": Unsupported("sampled triggering is not implemented: every matching upload runs"),
         "Input/SpeechRecognitionQueueId": Unsupported("cosflow runs no SpeechRecognition node"),
@@ -230,7 +250,7 @@ _NODE_FIELDS: dict[str, dict[str, Rule]] = {
     "SmartCover": {
         **_TEMPLATE_ID,
         **{
-            f"Operation/SmartCover/{path}": Honoured(rule.values, when=_WITHOUT_TEMPLATE)
+            f"Operation/SmartCover/{path}": Honoured(rule.values, requires=_WITHOUT_TEMPLATE)
             for path, rule in SMARTCOVER_FIELDS.items()
             if isinstance(rule, Honoured)
         },
@@ -256,7 +276,7 @@ def _override(base: dict[str, Rule], extra: dict[str, Rule]) -> dict[str, Rule]:
 NODES: dict[str, Schema] = {
     "Start": START_NODE,
     **{
-        node_type: Schema(f"a {node_type} node", _override(_TASK_NODE, extra))
+        node_type: Schema(_a(f"{node_type} node"), _override(_TASK_NODE, extra))
         for node_type, extra in _NODE_FIELDS.items()
     },
 }

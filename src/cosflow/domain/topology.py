@@ -279,7 +279,6 @@ def validate(
         _check_region(node, region)
         _check_output_names(node)
         template = _check_template(node, template_of)
-        _check_sprites(node, template)
         if product_count(node, template) > 1 and not _NUMBER.search(node.output_pattern):
             raise InvalidArgument(
                 f"node {node.key}: this {node.type} produces several objects, so Output/Object must "
@@ -301,19 +300,6 @@ def _check_region(node: Node, region: str) -> None:
         raise InvalidArgument(
             f"node {node.key}: Output/Region {given} is not this server's region ({region}); "
             "cosflow writes outputs to its own buckets only"
-        )
-
-
-def _check_sprites(node: Node, template: Template | None) -> None:
-    """``Output/SpriteObject`` names sprite sheets: refused when the template makes none."""
-    sprite = (node.operation.findtext("Output/SpriteObject") or "").strip() if node.operation is not None else ""
-    if not sprite or template is None:
-        return
-    mode = (template.body.findtext("Snapshot/SnapshotOutMode") or "").strip().lower()
-    if mode not in ("onlysprite", "snapshotandsprite"):
-        raise InvalidArgument(
-            f"node {node.key}: Operation/Output/SpriteObject applies only when the template's "
-            f"SnapshotOutMode is OnlySprite or SnapshotAndSprite (template {template.template_id} makes no sprites)"
         )
 
 

@@ -65,8 +65,7 @@ def parse_params(operation: ET.Element | None, template: ET.Element | None) -> A
     fields = Fields(element, "Animation")
     fmt = _format(fields)
     quality = fields.integer("Video/Quality", 0, 100, open_low=True)
-    if quality is not None and fmt != "webp":
-        raise invalid("Animation Video/Quality applies to webp only")
+    quality = quality if fmt == "webp" else None  # GIF has no quality setting: no effect, as in Tencent's
     return AnimationParams(
         fmt=fmt,
         start=fields.number("TimeInterval/Start", 0, math.inf) or 0.0,

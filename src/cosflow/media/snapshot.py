@@ -98,17 +98,20 @@ def parse_params(operation: ET.Element | None, template: ET.Element | None) -> S
     black = None
     if fields.flag("IsCheckBlack"):
         black = (fields.integer("BlackLevel", 30, 100) or 100, fields.integer("PixelBlackThreshold", 0, 255) or 0)
+    mode = fields.choice("Mode", _MODES, "Interval")
+    interval = fields.number("TimeInterval", 0, 3600, open_low=True)
+    interval = interval if mode == "Interval" else None  # other modes place frames themselves
     return SnapshotParams(
-        mode=fields.choice("Mode", _MODES, "Interval"),
+        mode=mode,
         start=fields.number("Start", 0, math.inf) or 0.0,
-        interval=fields.number("TimeInterval", 0, 3600, open_low=True),
+        interval=interval,
         count=count,
         width=fields.integer("Width", 128, 4096),
         height=fields.integer("Height", 128, 4096),
         fmt=fmt,
         quality=quality,
         out_mode=out_mode,
-        check_count=fields.flag("IsCheckCount"),
+        check_count=fields.flag("IsCheckCount") and interval is not None,
         black=black,
         sprite=None if out_mode == "OnlySnapshot" else parse_config(element),
     )

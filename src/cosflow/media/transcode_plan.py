@@ -151,6 +151,8 @@ def _parse_video(fields: Fields, container: Container) -> VideoParams:
         raise invalid(f"Video/Pixfmt {pixfmt!r} is not a pixel format name")
     ints = {name.lower(): fields.integer(f"Video/{name}", *limits) for name, limits in _VIDEO_INTS.items()}
     ints["width"], ints["height"] = _even(ints["width"]), _even(ints["height"])
+    if ints["maxrate"] is None:  # a buffer without a rate cap bounds nothing (domain/schemas.py)
+        ints["bufsize"] = None
     fps, crf = fields.number("Video/Fps", 0.001, 60), fields.number("Video/Crf", 0, 51)
     profile = "" if codec != "h264" or profile == "auto" else profile
     preset = _speed(codec, fields.text("Video/Preset").lower())
@@ -190,7 +192,10 @@ def parse(template: ET.Element | None) -> Settings:
         raise invalid(f"TransConfig/AdjDarMethod must be one of {', '.join(_FITS)}, got {fit!r}")
     start = fields.number("TimeInterval/Start", 0, 864000) or 0.0
     duration = fields.number("TimeInterval/Duration", 0.001, 864000)
-    segment = fields.number("Container/ClipConfig/Duration", 1, 3600) or 5.0
+    segment = fields.number("Container/ClipConfig/Duration", 1, 3600)
+    # Without a box to fit into, or without segments, these have no effect (as in Tencent's service).
+    fit = fit if video.width and video.height else "none"
+    segment = (segment or 5.0) if container.format == "hls" else 5.0
     return Settings(container, video, audio, start, duration, segment, fit, fields.flag("TransConfig/DeleteMetadata"))
 
 

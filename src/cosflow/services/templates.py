@@ -34,13 +34,18 @@ Stored = tuple[Template, datetime, datetime]
 
 def parse_request(request: ET.Element, template_id: str, *, updating: bool = False) -> Template:
     """A Create/UpdateMediaTemplate body (spec §10.1) checked field by field; the stored body is an
-    element named after the Tag holding the request's parameters (response-only fields dropped)."""
+    element named after the Tag holding the request's parameters (response-only fields dropped).
+
+    A template of a GET answer is a valid body: its response container (``TransTpl``, see
+    :data:`~cosflow.domain.schemas.RESPONSE_CONTAINERS`) is opened, identity, time and Category
+    ignored. Raises :class:`InvalidArgument` naming the first field not honoured."""
     tag = (request.findtext("Tag") or "").strip()
     schema = schemas.TEMPLATES.get(tag)
     if schema is None:
         if tag in schemas.TENCENT_TAGS:
             raise InvalidArgument(f"template Tag {tag} is not supported by cosflow (no node of this server uses it)")
         raise InvalidArgument(f"template Tag must be one of {', '.join(sorted(schemas.TEMPLATES))}, got {tag!r}")
+    request = _opened(request, schemas.RESPONSE_CONTAINERS.get(tag, ()))
     fields.check(request, schema, "template")
     name = (request.findtext("Name") or "").strip()
     if not _NAME.match(name):
@@ -51,8 +56,19 @@ def parse_request(request: ET.Element, template_id: str, *, updating: bool = Fal
     body = ET.Element(tag)
     body.extend(child for child in request if child.tag not in schema.fields)  # Tag, Name, response fields
     if not len(body):
-        raise InvalidArgument(f"a {tag} template needs its parameters (e.g. <{tag}> or <Container>)")
+        raise InvalidArgument(f"{schema.name} needs its parameters (e.g. <{tag}> or <Container>)")
     return Template(template_id, name, tag, "Custom", body)
+
+
+def _opened(request: ET.Element, containers: tuple[str, ...]) -> ET.Element:
+    """``request`` with each child named in ``containers`` replaced by that child's own children (a
+    parameter given both inside and outside then counts as given twice)."""
+    if not any(child.tag in containers for child in request):
+        return request
+    opened = ET.Element(request.tag)
+    for child in request:
+        opened.extend(list(child) if child.tag in containers else [child])
+    return opened
 
 
 class TemplateService:
