@@ -208,7 +208,7 @@ class CosflowApp:
             target, principal = await self._authenticate(request, raw_path, target)
             response = await self._run(request, rid, target, principal)
         except CosflowError as exc:
-            response = self._error(exc, request, rid, target)
+            response = self._error(links.with_hint(exc, request, self.settings, target), request, rid, target)
         except Exception as exc:
             log.exception("unhandled error", extra={"request_id": rid, "path": raw_path})
             response = self._error(exc, request, rid, target)
@@ -236,7 +236,6 @@ class CosflowApp:
             if linked is None:
                 raise
             return linked
-        await links.check_bucket_named(request, self.settings, self.services, target)
         return target, principal
 
     async def _run(self, request: Request, rid: str, target: Target, principal: Principal) -> Response:

@@ -5,8 +5,8 @@ Such a URL names no bucket. Made with ``Headers={"Host": "<bucket>.cos.<region>.
 signature does, and :func:`linked_target` finds that bucket: the link then does exactly what it
 would with that Host header sent. Made without, it is signed over ``127.0.0.1`` and ``/<key>`` and
 would fit that key in every bucket; it keeps its path-style reading (``/<bucket>/<key>``, so the
-first segment of the key is taken as the bucket) and :func:`check_bucket_named` says how to make a
-working one when that bucket does not exist.
+first segment of the key is taken as the bucket) and, when that bucket does not exist,
+:func:`with_hint` says how to make a working one.
 """
 
 from __future__ import annotations
@@ -53,17 +53,16 @@ async def linked_target(
     return router.resolve(host, request.method, raw_path, request.query_params, request.headers), principal
 
 
-async def check_bucket_named(request: Request, settings: Settings, services: Services, target: Target) -> None:
-    """Raise NoSuchBucket, saying how to make a working link, for a presigned path-style request
-    whose bucket does not exist (except a bucket creation, which needs none)."""
-    if target.style is not Style.PATH or target.bucket is None or not is_presigned(request):
-        return
-    if request.method == "PUT" and target.key is None:
-        return
-    if await services.buckets.find(target.bucket) is not None:
-        return
-    example = next(_bucket_hosts(settings, ["<bucket>"]), "<bucket host>")
-    raise NoSuchBucket(
+def with_hint(exc: Exception, request: Request, settings: Settings, target: Target) -> Exception:
+    """``exc`` with a Message saying how to make a working link, when it is the NoSuchBucket of a
+    presigned path-style request for the bucket its path names (most likely a link from the SDK's
+    IP/Port mode, made without the Host); otherwise ``exc`` as it is."""
+    if not isinstance(exc, NoSuchBucket) or target.style is not Style.PATH or target.bucket is None:
+        return exc
+    if exc.resource not in (None, target.bucket) or not is_presigned(request):
+        return exc
+    example = next(iter(_bucket_hosts(settings, ["<bucket>"])), "<bucket host>")
+    return NoSuchBucket(
         f"the bucket {target.bucket!r} does not exist. A link from get_presigned_url in the SDK's "
         f"IP/Port mode names no bucket (it signs 127.0.0.1 and /<key>): make it with Headers={{'Host': "
         f"'{example}'}} (README, 'Hand out a link to an output'), or sign /<bucket>/<key>",
