@@ -157,6 +157,7 @@ class CosflowApp:
         self.settings = settings
         self.registry = registry
         self.router = Router(settings.domains)
+        self.links = links.BareHostLinks(settings, self.router)
         self.services: Services | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -232,7 +233,7 @@ class CosflowApp:
                 request, self.settings, target.signed_paths, bucket_in_host=target.style is Style.VIRTUAL
             )
         except SignatureDoesNotMatch:
-            linked = await links.linked_target(request, self.settings, self.router, self.services, raw_path, target)
+            linked = await self.links.resolve(request, self.services, raw_path, target)
             if linked is None:
                 raise
             return linked
