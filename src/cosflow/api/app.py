@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, post_object
 from cosflow.api.auth import Principal, authenticate, require_signed
 from cosflow.api.context import Call, Handler
-from cosflow.api.errors import error_response
+from cosflow.api.errors import error_response, log_internal
 from cosflow.api.routing import CI_ROUTES, Router, Service, Style, Target
 from cosflow.errors import (
     AccessDenied,
@@ -208,11 +208,9 @@ class CosflowApp:
         try:
             target, principal = await self._authenticate(request, raw_path, target)
             response = await self._run(request, rid, target, principal)
-        except CosflowError as exc:
+        except Exception as exc:  # a refusal, or a fault answered 500 and logged here, once
+            log_internal(exc, rid, path=raw_path)
             response = self._error(links.with_hint(exc, request, self.settings, target), request, rid, target)
-        except Exception as exc:
-            log.exception("unhandled error", extra={"request_id": rid, "path": raw_path})
-            response = self._error(exc, request, rid, target)
         service = "ci" if target.service is Service.CI else "cos"
         response.headers[f"x-{service}-request-id"] = rid
         response.headers["Server"] = f"tencent-{service}"

@@ -56,21 +56,27 @@ def code_and_status(exc: BaseException) -> tuple[str, int]:
     return "InternalError", 500
 
 
-def public_message(exc: BaseException, request_id: str = "") -> str:
+def public_message(exc: BaseException) -> str:
     """The ``Message`` a client sees: a refusal's own words; for a 500 (a storage failure, a bug)
-    only :data:`INTERNAL_MESSAGE`, the detail logged with ``request_id``."""
+    only :data:`INTERNAL_MESSAGE` (the detail goes to the log: :func:`log_internal`)."""
     _, status = code_and_status(exc)
     if status != 500 and isinstance(exc, e.CosflowError):
         return exc.message
-    log.error("internal error", extra={"request_id": request_id, "detail": f"{type(exc).__name__}: {exc}"})
     return INTERNAL_MESSAGE
+
+
+def log_internal(exc: BaseException, request_id: str, **context: str) -> None:
+    """Log a fault answered 500, with its traceback and ``request_id``: once, where it is answered
+    (the request's handler in api/app.py, or a per-key result of a multi-object delete)."""
+    if code_and_status(exc)[1] == 500:
+        log.error("internal error", exc_info=exc, extra={"request_id": request_id, **context})
 
 
 def error_response(
     exc: BaseException, *, resource: str, request_id: str, head: bool = False, service: str = "cos"
 ) -> Response:
     code, status = code_and_status(exc)
-    message = public_message(exc, request_id)
+    message = public_message(exc)
     if isinstance(exc, e.CosflowError) and exc.resource:
         resource = f"{resource} ({exc.resource})" if resource and exc.resource not in resource else resource
     headers = {
