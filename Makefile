@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/objects_bench.py
 	$(BIN)/python bench/media_bench.py
 	$(BIN)/python bench/callbacks_bench.py
+	$(BIN)/python bench/links_bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

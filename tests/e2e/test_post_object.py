@@ -136,6 +136,36 @@ def test_browser_form_upload(server: ServerProcess, client: CosS3Client, bucket:
     assert (got["Content-Type"], got["x-cos-meta-source"]) == ("video/mp4", "form")
 
 
+def test_the_documented_policy_pins_the_bucket_and_the_key_prefix(
+    server: ServerProcess, client: CosS3Client, bucket: str
+) -> None:
+    """docs/design-choices.md "Browser form uploads": COS requires only the q-* conditions, so a
+    signed policy without ``bucket`` and ``$key`` conditions lets its holder write any key of any
+    bucket until it expires; the documented policy, posted as a browser posts the documented form
+    (path style, no Host header), writes only under its prefix in its bucket."""
+    other = f"other{bucket}"
+    client.create_bucket(Bucket=other)
+    conditions = [
+        {"bucket": bucket},
+        ["starts-with", "$key", "uploads/alice/"],
+        ["content-length-range", 1, 100 * 1024 * 1024],
+    ]
+    fields = _form(bucket, conditions) | {"key": "uploads/alice/${filename}"}
+    stored = httpx.post(f"{server.endpoint}/{bucket}/", data=fields, files={"file": ("a.jpg", b"jpeg", "image/jpeg")})
+    assert stored.status_code == 204, stored.text
+    assert client.get_object(Bucket=bucket, Key="uploads/alice/a.jpg")["Body"].get_raw_stream().read() == b"jpeg"
+    elsewhere = fields | {"key": "uploads/bob/a.jpg"}
+    refused = httpx.post(f"{server.endpoint}/{bucket}/", data=elsewhere, files={"file": ("a.jpg", b"x")})
+    assert refused.status_code == 403 and "key" in refused.text, refused.text
+    refused = httpx.post(f"{server.endpoint}/{other}/", data=fields, files={"file": ("a.jpg", b"x")})
+    assert refused.status_code == 403 and "bucket" in refused.text, refused.text
+    # Without those two conditions the same kind of signature writes anywhere: what the docs warn of.
+    loose = _form(bucket, []) | {"key": "anything/at/all.txt"}
+    assert httpx.post(f"{server.endpoint}/{other}/", data=loose, files={"file": ("x", b"x")}).status_code == 204
+    assert not client.object_exists(Bucket=bucket, Key="uploads/bob/a.jpg")
+    assert client.object_exists(Bucket=other, Key="anything/at/all.txt")
+
+
 def test_default_status_is_204_and_redirect_is_honoured(server: ServerProcess, bucket: str) -> None:
     fields = _form(bucket, [{"bucket": bucket}, {"key": "plain.txt"}]) | {"key": "plain.txt"}
     assert _post(server, bucket, fields, b"x").status_code == 204

@@ -14,6 +14,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,9 +22,10 @@ import httpx
 import pytest
 from qcloud_cos import CosS3Client
 
+from cosflow.api.links import MAX_LINK_BUCKETS
 from tests.conftest import make_client
 from tests.support.receiver import Receiver
-from tests.support.server import REGION, ServerProcess
+from tests.support.server import APPID, REGION, ServerProcess
 from tests.support.signing import error_code
 from tests.support.templates import transcode_template
 from tests.support.workflows import node, workflow_body
@@ -185,3 +187,61 @@ def test_readme_link_to_an_output_named_in_a_callback(callback_server: ServerPro
     # --
     assert key == "out/car-hd.mp4"
     assert _curl(url) == client.get_object(Bucket=bucket, Key=key)["Body"].get_raw_stream().read()
+
+
+# --- a server with as many buckets as links are matched against -------------------------------------
+Crowd = tuple[ServerProcess, CosS3Client, list[str]]
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crowd]:
+    """A server of its own holding MAX_LINK_BUCKETS buckets, each made through the API."""
+    server = ServerProcess(tmp_path_factory.mktemp("crowded")).start()
+    try:
+        client = make_client(server.port)
+        names = [f"crowd{n:04d}-{APPID}" for n in range(MAX_LINK_BUCKETS)]
+        with httpx.Client(base_url=server.endpoint) as http:
+            for name in names:
+                auth = client.get_auth(Method="PUT", Bucket=name, Key=f"{name}/")
+                http.put(f"/{name}/", headers={"Authorization": auth}).raise_for_status()
+        yield server, client, names
+    finally:
+        server.stop()
+
+
+def test_a_forged_link_against_many_buckets_is_refused(crowded: Crowd) -> None:
+    """A link with a known SecretId and a current window that fits no bucket host is tried against
+    every bucket (docs/design-choices.md, "Presigned links on the bare host"): refused, changing
+    nothing. What the search costs is measured by bench/links_bench.py (docs/benchmarks.md), not
+    asserted here: timed assertions fail on a loaded machine."""
+    server, client, names = crowded
+    first, last = names[0], names[-1]
+    for bucket in (first, last):
+        client.put_object(Bucket=bucket, Key="out/a.txt", Body=f"{bucket} bytes".encode())
+    nowhere = f"nosuchbucket-{APPID}"
+    forged_get = _link(client, nowhere, "out/a.txt")
+    forged_put = _link(client, nowhere, "in/forged.bin", "PUT")
+    tampered = _link(client, last, "out/a.txt").replace("q-signature=", "q-signature=0")
+    with httpx.Client(timeout=30) as http:
+        for resp in (http.get(forged_get), http.put(forged_put, content=b"x"), http.get(tampered)):
+            assert (resp.status_code, error_code(resp)) == (403, "SignatureDoesNotMatch"), resp.text
+        for bucket in (first, last):  # the search still finds the first and the last bucket
+            assert http.get(_link(client, bucket, "out/a.txt")).content == f"{bucket} bytes".encode()
+            assert not client.object_exists(Bucket=bucket, Key="in/forged.bin")
+
+
+def test_past_the_bucket_limit_links_are_not_matched(crowded: Crowd) -> None:
+    """The search is bounded: with more than MAX_LINK_BUCKETS buckets a bare-host link is refused
+    (also one opened before), and opens again once the count is back under the limit."""
+    _, client, names = crowded
+    client.put_object(Bucket=names[0], Key="limit.txt", Body=b"within the limit")
+    url = _link(client, names[0], "limit.txt")
+    assert httpx.get(url).content == b"within the limit"
+    extra = f"crowdextra-{APPID}"
+    client.create_bucket(Bucket=extra)
+    try:
+        resp = httpx.get(url)
+        assert (resp.status_code, error_code(resp)) == (403, "SignatureDoesNotMatch")
+    finally:
+        client.delete_bucket(Bucket=extra)
+    assert httpx.get(url).content == b"within the limit"

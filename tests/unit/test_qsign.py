@@ -65,6 +65,32 @@ def test_go_vector_changes_with_a_header_value_or_an_extra_param() -> None:
 
 
 # --- the building blocks ------------------------------------------------------------------------------
+def test_host_signatures_reproduce_the_go_vector() -> None:
+    others = {k: v for k, v in GO_HEADERS.items() if k != "host"}
+    signatures = qsign.HostSignatures(GO_SECRET_KEY, GO_KEY_TIME, "PUT", "/testfile2", {}, others)
+    assert signatures.signature(GO_HEADERS["host"]) == GO_SIGNATURE
+    assert signatures.signature("other-125000000.cos.ap-guangzhou.myqcloud.com") != GO_SIGNATURE
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Content-Type": "text/plain"},  # sorts before host
+        {"x-cos-meta-a": "1", "Range": "bytes=0-1"},  # after host
+        {"Content-MD5": "a+b/c==", "If-Match": '"e"', "x-cos-acl": "private", "hosts": "x"},  # both sides
+    ],
+)
+@pytest.mark.parametrize("params", [{}, {"response-content-disposition": 'attachment; filename="a b.mp4"', "A": ""}])
+def test_host_signatures_equal_signature_with_host_added(headers: dict[str, str], params: dict[str, str]) -> None:
+    """The per-host shortcut used to match bare-host links (api/links.py) signs exactly what
+    :func:`qsign.signature` signs with ``host`` among the headers."""
+    signatures = qsign.HostSignatures(SECRET_KEY, GO_KEY_TIME, "GET", "/out/报告 1.mp4", params, headers)
+    for host in (HOST, "127.0.0.1", "a-1250000000.cos.ap-guangzhou.tencentcos.cn", "[::1]:80"):
+        expected = qsign.signature(SECRET_KEY, GO_KEY_TIME, "GET", "/out/报告 1.mp4", params, {**headers, "Host": host})
+        assert signatures.signature(host) == expected
+
+
 def test_sign_key_is_hex_hmac_sha1_of_key_time() -> None:
     expected = hmac.new(GO_SECRET_KEY.encode(), GO_KEY_TIME.encode(), hashlib.sha1).hexdigest()
     assert qsign.sign_key(GO_SECRET_KEY, GO_KEY_TIME) == expected

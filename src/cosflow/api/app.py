@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from cosflow.api import buckets, callbacks_api, ci, links, multipart, objects, post_object
 from cosflow.api.auth import Principal, authenticate, require_signed
 from cosflow.api.context import Call, Handler
-from cosflow.api.errors import error_response
+from cosflow.api.errors import error_response, log_internal
 from cosflow.api.expect import CloseUnreadContinue
 from cosflow.api.routing import CI_ROUTES, Router, Service, Style, Target, check_uri
 from cosflow.errors import (
@@ -158,6 +158,7 @@ class CosflowApp:
         self.settings = settings
         self.registry = registry
         self.router = Router(settings.domains)
+        self.links = links.BareHostLinks(settings, self.router)
         self.services: Services | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -209,11 +210,9 @@ class CosflowApp:
             check_uri(request.scope.get("raw_path", b""), request.scope.get("query_string", b""))
             target, principal = await self._authenticate(request, raw_path, target)
             response = await self._run(request, rid, target, principal)
-        except CosflowError as exc:
-            response = self._error(exc, request, rid, target)
-        except Exception as exc:
-            log.exception("unhandled error", extra={"request_id": rid, "path": raw_path})
-            response = self._error(exc, request, rid, target)
+        except Exception as exc:  # a refusal, or a fault answered 500 and logged here, once
+            log_internal(exc, rid, path=raw_path)
+            response = self._error(links.with_hint(exc, request, self.settings, target), request, rid, target)
         service = "ci" if target.service is Service.CI else "cos"
         response.headers[f"x-{service}-request-id"] = rid
         response.headers["Server"] = f"tencent-{service}"
@@ -234,11 +233,10 @@ class CosflowApp:
                 request, self.settings, target.signed_paths, bucket_in_host=target.style is Style.VIRTUAL
             )
         except SignatureDoesNotMatch:
-            linked = await links.linked_target(request, self.settings, self.router, self.services, raw_path, target)
+            linked = await self.links.resolve(request, self.services, raw_path, target)
             if linked is None:
                 raise
             return linked
-        await links.check_bucket_named(request, self.settings, self.services, target)
         return target, principal
 
     async def _run(self, request: Request, rid: str, target: Target, principal: Principal) -> Response:

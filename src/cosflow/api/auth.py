@@ -195,21 +195,37 @@ def is_presigned(request: Request) -> bool:
     return _credentials(request)[1]
 
 
-def authenticate_link(
-    request: Request, settings: Settings, hosts: Iterable[str], path: str
-) -> tuple[str, Principal] | None:
-    """For a presigned link that did not verify as sent: the one of ``hosts`` (bucket hosts) whose
-    ``Host`` its signature covers together with ``path`` (the request's decoded path), and who
-    signed it; None when no host fits.
+@dataclass(frozen=True)
+class LinkCheck:
+    """A presigned link that did not verify as sent, ready to be tried against bucket hosts: who
+    signed it, and its signature as a function of the Host alone (:class:`qsign.HostSignatures`)."""
+
+    principal: Principal
+    presented: str
+    signatures: qsign.HostSignatures
+
+    def fits(self, host: str) -> bool:
+        """Whether the link's signature covers ``host`` as its Host (one SHA1 and one HMAC)."""
+        return qsign.signatures_match(self.signatures.signature(host), self.presented)
+
+
+def link_check(request: Request, settings: Settings, path: str) -> LinkCheck | None:
+    """For a presigned link that did not verify as sent: what is needed to find the bucket host its
+    signature covers together with ``path`` (the request's decoded path); None when the request is
+    no such link (no signature in the query, or one that does not sign ``host``).
 
     This is how ``get_presigned_url(..., Headers={"Host": <bucket host>})`` in the SDK's IP/Port
     mode opens as given: its URL names only ``127.0.0.1:<port>`` and ``/<key>``, its signature the
-    bucket host. Only links that sign ``host`` qualify; the link grants exactly what it would with
-    that Host header sent, so a link made for one bucket can open nothing in another. Raises as
-    :func:`authenticate` does for an unknown key, a window not current or malformed signed fields."""
+    bucket host. Only links that sign ``host`` qualify; a fitting host grants exactly what the link
+    would with that Host header sent, so a link made for one bucket can open nothing in another.
+    Raises as :func:`authenticate` does for an unknown key, a window not current or malformed
+    signed fields, before any host is tried."""
     auth, presigned = _credentials(request)
     if auth is None or not presigned or "host" not in auth.header_list:
         return None
     secret_key = _checked_key(auth, settings)
-    host = _signed_host(request, auth, secret_key, hosts, (path,))
-    return None if host is None else (host, _principal(auth, presigned))
+    params = _signed_params(request, auth)
+    headers = _signed_headers(request, auth, "")
+    del headers["host"]
+    signatures = qsign.HostSignatures(secret_key, auth.key_time, request.method, path, params, headers)
+    return LinkCheck(_principal(auth, presigned), auth.signature, signatures)

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from cosflow.api import headers as hdr
 from cosflow.api import xmlio
 from cosflow.api.context import Call
-from cosflow.api.errors import code_and_status, public_message
+from cosflow.api.errors import code_and_status, log_internal, public_message
 from cosflow.domain import times
 from cosflow.domain.records import StoredObject
 from cosflow.errors import BadDigest, InvalidArgument, MalformedXML
@@ -170,8 +170,11 @@ async def delete_objects(call: Call) -> Response:
     outcomes = await call.services.objects.delete_many(call.bucket, keys)
     deleted = [{"Key": o.key} for o in outcomes if o.error is None and not quiet]
     failed = [
-        {"Key": o.key, "Code": code_and_status(o.error)[0], "Message": public_message(o.error, call.request_id)}
+        {"Key": o.key, "Code": code_and_status(o.error)[0], "Message": public_message(o.error)}
         for o in outcomes
         if o.error is not None
     ]
+    for outcome in outcomes:
+        if outcome.error is not None:
+            log_internal(outcome.error, call.request_id, key=outcome.key)
     return _xml("DeleteResult", {"Deleted": deleted, "Error": failed})

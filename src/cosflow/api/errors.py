@@ -63,27 +63,33 @@ def code_and_status(exc: BaseException) -> tuple[str, int]:
     return "InternalError", 500
 
 
-def public_message(exc: BaseException, request_id: str = "") -> str:
+def public_message(exc: BaseException) -> str:
     """The ``Message`` a client sees: a refusal's own words; for a 500 (a storage failure, a bug)
-    only :data:`INTERNAL_MESSAGE`, the detail logged with ``request_id`` (a 503, such as a full
-    disk, is logged too, as a warning: the operator has to act)."""
+    only :data:`INTERNAL_MESSAGE` (the detail goes to the log: :func:`log_internal`)."""
     _, status = code_and_status(exc)
-    detail = f"{type(exc).__name__}: {exc}"
-    if exc.__cause__ is not None:  # the OS or driver error a domain error was raised from, paths and all
-        detail += f" (from {type(exc.__cause__).__name__}: {exc.__cause__})"
     if status != 500 and isinstance(exc, e.CosflowError):
-        if status == 503:
-            log.warning("service unavailable", extra={"request_id": request_id, "detail": detail})
         return exc.message
-    log.error("internal error", extra={"request_id": request_id, "detail": detail})
     return INTERNAL_MESSAGE
+
+
+def log_internal(exc: BaseException, request_id: str, **context: str) -> None:
+    """Log a fault answered 500, with its traceback and ``request_id`` (a 503 as a warning with its
+    cause): once, where it is answered
+    (the request's handler in api/app.py, or a per-key result of a multi-object delete)."""
+    status = code_and_status(exc)[1]
+    if status == 500:
+        log.error("internal error", exc_info=exc, extra={"request_id": request_id, **context})
+    elif status == 503:  # e.g. a full disk: the operator has to act; the cause names the OS error
+        cause = f" (from {type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ is not None else ""
+        detail = f"{type(exc).__name__}: {exc}{cause}"
+        log.warning("service unavailable", extra={"request_id": request_id, "detail": detail, **context})
 
 
 def error_response(
     exc: BaseException, *, resource: str, request_id: str, head: bool = False, service: str = "cos"
 ) -> Response:
     code, status = code_and_status(exc)
-    message = public_message(exc, request_id)
+    message = public_message(exc)
     if isinstance(exc, e.CosflowError) and exc.resource:
         resource = f"{resource} ({exc.resource})" if resource and exc.resource not in resource else resource
     headers = {

@@ -23,6 +23,11 @@ def list_all(conn: Connection) -> list[Bucket]:
     return [_bucket(r) for r in conn.execute(select(buckets).order_by(buckets.c.name))]
 
 
+def names(conn: Connection, limit: int) -> list[str]:
+    """Up to ``limit`` bucket names, in name order."""
+    return list(conn.execute(select(buckets.c.name).order_by(buckets.c.name).limit(limit)).scalars())
+
+
 def create(conn: Connection, bucket: Bucket) -> None:
     try:
         with conn.begin_nested():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -38,7 +39,13 @@ class Authorization:
         return start, end
 
 
+#: Text RFC 3986 encoding leaves as it is (bucket hosts, most header names): skips ``quote``.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def _encode(text: str) -> str:
+    if _UNRESERVED.fullmatch(text):
+        return text
     return quote(text.encode("utf-8"), safe="-_.~")
 
 
@@ -107,6 +114,41 @@ def signature(
     string_to_sign = f"sha1\n{key_time}\n{hashlib.sha1(http_string.encode()).hexdigest()}\n"
     key = sign_key(secret_key, key_time)
     return hmac.new(key.encode(), string_to_sign.encode(), hashlib.sha1).hexdigest()
+
+
+class HostSignatures:
+    """The q-signatures of one request as a function of its Host header alone, for trying many
+    hosts cheaply (a bare-host link, api/links.py): the SignKey, the parameter string and the
+    other signed headers are computed once; each host costs one SHA1 of the host's part of the
+    HttpString and one HMAC (spec §2.1).
+
+    ``headers`` are the signed headers other than ``host``; the signature is the one
+    :func:`signature` gives with ``host`` added to them."""
+
+    def __init__(
+        self,
+        secret_key: str,
+        key_time: str,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> None:
+        http_params, _ = canonical_pairs(params)
+        encoded = sorted((_encode(k).lower(), _encode(v)) for k, v in headers.items())
+        before = "".join(f"{k}={v}&" for k, v in encoded if k < "host")
+        self._after = "".join(f"&{k}={v}" for k, v in encoded if k > "host") + "\n"
+        self._head = hashlib.sha1(f"{method.lower()}\n{path}\n{http_params}\n{before}host=".encode())
+        self._key_time = key_time
+        self._mac = hmac.new(sign_key(secret_key, key_time).encode(), digestmod=hashlib.sha1)
+
+    def signature(self, host: str) -> str:
+        """The hex q-signature with ``host`` as the Host header."""
+        http_string = self._head.copy()
+        http_string.update(f"{_encode(host)}{self._after}".encode())
+        mac = self._mac.copy()
+        mac.update(f"sha1\n{self._key_time}\n{http_string.hexdigest()}\n".encode())
+        return mac.hexdigest()
 
 
 def authorization_header(

@@ -49,6 +49,15 @@ class BucketService:
 
         return await to_thread.run_sync(run)
 
+    async def names(self, limit: int) -> list[str]:
+        """Up to ``limit`` bucket names, in name order (one query, names only)."""
+
+        def run() -> list[str]:
+            with self._engine.connect() as conn:
+                return bucket_rows.names(conn, limit)
+
+        return await to_thread.run_sync(run)
+
     async def create(self, name: str, acl: str | None) -> Bucket:
         bucket = Bucket(validate_bucket_name(name, self._settings.appid), check_acl(acl), times.now())
 
