@@ -396,3 +396,80 @@ def test_every_handler_is_registered_under_a_row_name() -> None:
     from cosflow.api.routing import CI_ROUTES
 
     assert set(ci.HANDLERS) <= {route.name for route in CI_ROUTES}
+
+
+# --- review 8 item 2: the index answers as a scan of the whole table would, looking at few rows ---------------
+def _scan(method: str, path: str, query: dict[str, str], headers: dict[str, str], host: object) -> object:
+    """The reference: every row of the table in order (what routing did before the index)."""
+    from cosflow.api import ci_routes
+    from cosflow.api.routing import CI_ROUTES
+
+    names = frozenset(k.lower() for k in query)
+    value = next((v.lower() for k, v in query.items() if k.lower() == "ci-process"), None)
+    header_names = {k.lower() for k in headers}
+    for route in CI_ROUTES:
+        if route.lower.process is not None and (value is None or route.lower.process not in ("*", value)):
+            continue
+        if route.lower.header is not None and route.lower.header not in header_names:
+            continue
+        if ci_routes._matches(route, method, path, names, host):  # type: ignore[arg-type]
+            return route
+    return None
+
+
+def _requests() -> list[tuple[str, str, dict[str, str], dict[str, str]]]:
+    """Every request this module routes, plus each CI row's own wire form on a few paths."""
+    from cosflow.api.routing import CI_ROUTES
+
+    cases: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
+    for mark in (
+        test_sdk_ci_shapes_on_the_object_host_are_ci,
+        test_object_requests_without_a_ci_shape_stay_cos,
+    ):
+        for params in mark.pytestmark[0].args[1]:  # type: ignore[attr-defined]
+            cases.append((params[0], params[1], params[2], params[3]))
+    for route in CI_ROUTES:
+        method = "PUT" if route.method == "*" else route.method
+        path = route.template.replace("[<key>]", "a.png").replace("<key>", "a.png")
+        for placeholder, value in [("<WorkflowId>", WORKFLOW_ID), ("<RunId>", RUN_ID), ("<JobIds>", JOB_ID)]:
+            path = path.replace(placeholder, value)
+        query = {n: "" for n in (*route.query, *route.shape[:1], *route.verbs[:1])}
+        if route.process:
+            query["ci-process"] = "x" if route.process == "*" else route.process
+        cases.append((method, path, query, {route.header: "{}"} if route.header else {}))
+    return cases
+
+
+def test_the_index_answers_as_a_scan_of_the_whole_table() -> None:
+    from cosflow.api.ci_routes import Host
+
+    cases = _requests()
+    assert len(cases) > 250, len(cases)
+    for method, path, query, headers in cases:
+        for host in Host:
+            expected = _scan(method, path, query, headers, host)
+            assert match_ci(method, path, query, headers, host=host) is expected, (method, path, query, host)
+
+
+def test_a_plain_object_request_tries_no_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cosflow.api import ci_routes
+
+    tried: list[str] = []
+    real = ci_routes._matches
+
+    def counting(route: ci_routes.CiRoute, *args: object) -> bool:
+        tried.append(route.name)
+        return real(route, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ci_routes, "_matches", counting)
+    headers = {"Host": COS_HOST, "Content-Type": "video/mp4", "Authorization": "q-sign-algorithm=sha1"}
+    for path in ("/a.mp4", "/dir/a.mp4", "/in/v.mp4"):
+        for method in ("GET", "PUT", "HEAD", "DELETE"):
+            router.resolve(COS_HOST, method, path, {}, headers)
+            router.resolve("127.0.0.1:8080", method, "/b-1250000000" + path, {}, headers)
+    assert tried == []
+    router.resolve(COS_HOST, "GET", "/video/a.mp4", {}, headers)  # "video" starts CI rows: only GET ones
+    assert tried == ["get_video_auditing"]
+    tried.clear()
+    router.resolve(COS_HOST, "GET", "/in/pic.png", {"imageMogr2/thumbnail/64x": ""}, headers)
+    assert tried == ["image_processing"]

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from starlette.datastructures import Headers
+
 
 class Kind(StrEnum):
     PATH = "reserved path"
@@ -81,6 +83,8 @@ class CiRoute:
     service: bool = False  # True: also valid with no bucket
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     lower: _Lower = field(init=False, repr=False, compare=False)
+    #: PATH: the first path segment (``workflow`` for ``/workflow/<WorkflowId>``; ``""`` for ``/``).
+    root: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         regex = re.escape(self.template)
@@ -95,6 +99,9 @@ class CiRoute:
             self.header.lower() if self.header else None,
         )
         object.__setattr__(self, "lower", lower)
+        root = self.template.split("/")[1] if self.kind is Kind.PATH else ""
+        assert "<" not in root, f"{self.name}: a reserved path starts with a fixed segment"
+        object.__setattr__(self, "root", root)
 
     @property
     def wire(self) -> str:
@@ -135,7 +142,14 @@ class _Lower:
 
 def _verb(name: str) -> str:
     """The first word of a processing query name: ``imageMogr2/thumbnail/64x|watermark/...`` → ``imagemogr2``."""
-    return re.split(r"[/|]", name, maxsplit=1)[0].lower()
+    return name.split("/", 1)[0].split("|", 1)[0].lower()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` (lower-case), whatever case the mapping keeps names in."""
+    if isinstance(headers, Headers):  # Starlette's: case-insensitive already
+        return headers.get(name)
+    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 def reserved(
@@ -175,30 +189,62 @@ def _matches(route: CiRoute, method: str, path: str, names: frozenset[str], host
     return not lower.verbs or any(_verb(n) in lower.verbs for n in names)
 
 
-def first_match(
-    routes: tuple[CiRoute, ...],
-    method: str,
-    path: str,
-    query: Mapping[str, str],
-    headers: Mapping[str, str] | None,
-    host: Host,
-) -> CiRoute | None:
-    """The CI operation a request is, or None.
+class RouteIndex:
+    """The rows of a CI table, indexed by what a request must carry to match each, so that a request
+    is tried only against the few rows it could match: reserved paths by (method, first path
+    segment), bucket sub-resources by query name, ``ci-process`` rows by value, processing queries
+    by first word, header rows by header name. A plain object request (no query, no CI header, a
+    first segment no row starts with) is answered without trying any row."""
 
-    ``path`` is the path inside the bucket (``/`` for the bucket itself, the whole path when there
-    is no bucket); query names and header names compare case-insensitively. The first row that
-    matches wins: reserved paths, bucket sub-resources, ``ci-process`` values, processing queries,
-    then the ``Pic-Operations`` header.
-    """
-    names = frozenset(k.lower() for k in query)
-    header_names = frozenset(k.lower() for k in (headers or {}))
-    value = next((v.lower() for k, v in query.items() if k.lower() == "ci-process"), None)
-    for route in routes:
-        wanted = route.lower
-        if wanted.process is not None and (value is None or wanted.process not in ("*", value)):
-            continue
-        if wanted.header is not None and wanted.header not in header_names:
-            continue
-        if _matches(route, method, path, names, host):
-            return route
-    return None
+    def __init__(self, routes: tuple[CiRoute, ...]) -> None:
+        self.routes = routes
+        self._paths: dict[tuple[str, str], list[int]] = {}
+        self._subs: dict[str, list[int]] = {}
+        self._process: dict[str, list[int]] = {}
+        self._verbs: dict[str, list[int]] = {}
+        self._headers: dict[str, list[int]] = {}
+        for i, route in enumerate(routes):
+            lower = route.lower
+            if route.kind is Kind.PATH:
+                self._paths.setdefault((route.method, route.root), []).append(i)
+            elif route.kind is Kind.BUCKET:
+                for name in lower.query:
+                    self._subs.setdefault(name, []).append(i)
+            elif route.kind is Kind.PROCESS:
+                self._process.setdefault(lower.process or "*", []).append(i)
+            elif route.kind is Kind.QUERY:
+                for verb in lower.verbs:
+                    self._verbs.setdefault(verb, []).append(i)
+            elif lower.header is not None:
+                self._headers.setdefault(lower.header, []).append(i)
+
+    def match(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str] | None, host: Host
+    ) -> CiRoute | None:
+        """The first row (in table order) that the request matches, or None.
+
+        ``path`` is the path inside the bucket (``/`` for the bucket itself, the whole path when there
+        is no bucket); query names and header names compare case-insensitively.
+        """
+        end = path.find("/", 1)
+        found = list(self._paths.get((method, path[1:] if end < 0 else path[1:end]), ()))
+        names: frozenset[str] = frozenset()
+        if query:
+            names = frozenset(k.lower() for k in query)
+            for name in names:
+                found += self._subs.get(name, ())
+                found += self._verbs.get(_verb(name), ())
+            if "ci-process" in names:
+                value = next(v for k, v in query.items() if k.lower() == "ci-process").lower()
+                found += self._process.get(value, ())
+                found += self._process.get("*", ())
+        if headers is not None:
+            for name, rows in self._headers.items():
+                if _header(headers, name) is not None:
+                    found += rows
+        if not found:
+            return None
+        for i in sorted(set(found)):
+            if _matches(self.routes[i], method, path, names, host):
+                return self.routes[i]
+        return None
