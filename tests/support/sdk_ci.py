@@ -77,6 +77,7 @@ QUEUE_ID = "p" + "0123456789abcdef" * 2
 WORKFLOW_ID = "w" + "0123456789abcdef" * 2
 RUN_ID = "i" + "0123456789abcdef" * 2
 TEMPLATE_ID = "t" + "0123456789abcdef" * 2
+TABLE_ID = "0123456789abcdef" * 2
 
 #: Values by parameter name (a callable takes the context). Bodies are minimal but well-formed.
 VALUES: dict[str, Any] = {
@@ -100,7 +101,7 @@ VALUES: dict[str, Any] = {
     "QueueId": QUEUE_ID,
     "WorkflowId": WORKFLOW_ID,
     "TemplateId": TEMPLATE_ID,
-    "TableId": "cosflowtable",
+    "TableId": TABLE_ID,
     "UpdateState": "active",
     "Tag": "Transcode",
     "Template": {"Tag": "Snapshot", "Name": "cosflow-surface", "Snapshot": {"Mode": "Interval"}},

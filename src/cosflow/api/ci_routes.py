@@ -11,7 +11,11 @@ Kinds of rows (design.md "Routing"; docs/design-choices.md "Routing" has the exa
 - ``QUERY``: a processing query on an object (``?imageInfo``, ``?imageMogr2/...``, pipelines with
   ``|``, ``?image_process``), any method.
 - ``HEADER``: the ``Pic-Operations`` header on any object request (upload-time processing: PUT,
-  Complete Multipart Upload, and whatever else carries it).
+  Complete Multipart Upload, and whatever else carries it: a GET or DELETE with it answers 501 too).
+
+A write (PUT/POST/DELETE) to a reserved path ending in an id also matches with a badly shaped id
+when the request carries another CI sign; ``ci.dispatch`` answers it 400 naming the id, so it never
+becomes an object write or delete (docs/design-choices.md "Routing" has the rule).
 """
 
 from __future__ import annotations
@@ -55,12 +59,45 @@ PLACEHOLDERS: dict[str, str] = {
     # Jobs of the other CI families: auditing (si/av/sa/st/sd/sw...), doc, file, asr, inventory.
     "<Id>": f"[a-z]{{0,3}}{_HEX32}",
     "<Ids>": f"[a-z]{{0,3}}{_HEX32}(?:,[a-z]{{0,3}}{_HEX32})*",
-    # Names a user chooses (BizType, vocabulary table id, text library id, poster template id).
+    # An ASR hot-vocabulary table id (32 hex digits; the SDK demos show '08417b95c91xxxx...').
+    "<TableId>": _HEX32,
+    # Names a user chooses (BizType, text library id, poster template id).
     "<Name>": "[0-9A-Za-z_.-]{1,128}",
     "<key>": ".+",
 }
-#: COS multipart sub-resources: a request carrying one is an object upload, never a PATH row.
-_UPLOAD_QUERY = frozenset({"uploads", "uploadid"})
+#: The ids a write puts last in its path, and their shape in words for the 400 a badly shaped one gets.
+ID_SHAPES: dict[str, str] = {
+    "<WorkflowId>": "w and 32 hex digits",
+    "<RunId>": "i and 32 hex digits",
+    "<JobId>": "j and 32 hex digits",
+    "<QueueId>": "p and 32 hex digits",
+    "<TemplateId>": "t and 6 to 40 lower-case letters or digits",
+    "<Id>": "up to three letters and 32 hex digits",
+    "<TableId>": "32 hex digits",
+}
+#: A badly shaped id where a write to an object host carries another CI sign (a DELETE, a CI switch in
+#: the query): 8 to 64 letters and digits, at least one a digit, as every mistyped or placeholder id
+#: ("wd34ca394909xxxxxxxxxxxx4d") is; "README" or "notes.txt" are not.
+ID_LIKE = "(?=[0-9A-Za-z]*[0-9])[0-9A-Za-z]{8,64}"
+#: A badly shaped id in a write whose body is XML (``Content-Type: application/xml``): one segment
+#: with no dot.
+XML_SEGMENT = "[^/.]+"
+#: Query names that only CI writes carry (CancelMediaJob ``?cancel``, UpdateMediaWorkflow ``?active``).
+CI_SWITCHES = frozenset({"cancel", "active", "paused"})
+XML_TYPES = ("application/xml", "text/xml")
+#: COS sub-resources of objects and buckets (api/app.py ``SUBRESOURCES`` and ``UNSUPPORTED``, plus
+#: ``partNumber``, ``versionId``, ``position``): a request carrying one is a COS operation, never a
+#: reserved-path CI one (``POST /jobs?append&position=0`` appends to the object ``jobs``).
+OBJECT_SUBRESOURCES = frozenset(
+    {
+        "uploads", "uploadid", "partnumber", "delete", "acl", "versionid", "versions", "position", "append",
+        "restore", "select", "select-type", "tagging", "cors", "lifecycle", "policy", "versioning", "website",
+        "logging", "replication", "inventory", "referer", "encryption", "domain", "origin", "intelligenttiering",
+        "intelligent-tiering", "location", "accelerate", "object-lock", "retention", "symlink", "notification",
+        "torrent", "domaincertificate", "response-control", "live", "vod", "rename", "decompression",
+    }
+)  # fmt: skip
+WRITES = ("PUT", "POST", "DELETE")
 
 
 @dataclass(frozen=True)
@@ -85,12 +122,23 @@ class CiRoute:
     lower: _Lower = field(init=False, repr=False, compare=False)
     #: PATH: the first path segment (``workflow`` for ``/workflow/<WorkflowId>``; ``""`` for ``/``).
     root: str = field(init=False, repr=False, compare=False)
+    #: A write whose path ends with an id: that placeholder, and the path with a badly shaped id
+    #: (:data:`ID_LIKE`, :data:`XML_SEGMENT`) in its place. None otherwise.
+    id_placeholder: str | None = field(init=False, repr=False, compare=False)
+    loose: _Loose | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        regex = re.escape(self.template)
-        for placeholder, shape in PLACEHOLDERS.items():
-            regex = regex.replace(re.escape(placeholder), shape)
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+        object.__setattr__(self, "pattern", _compile(self.template))
+        root = self.template.split("/")[1] if self.kind is Kind.PATH else ""
+        assert "<" not in root, f"{self.name}: a reserved path starts with a fixed segment"
+        object.__setattr__(self, "root", root)
+        last = self.template.rsplit("/", 1)[1]
+        loose = None
+        if self.kind is Kind.PATH and self.method in WRITES and last in ID_SHAPES:
+            head = self.template[: -len(last)]
+            loose = _Loose(_compile(head, ID_LIKE), _compile(head, XML_SEGMENT))
+        object.__setattr__(self, "id_placeholder", last if loose else None)
+        object.__setattr__(self, "loose", loose)
         lower = _Lower(
             frozenset(n.lower() for n in self.query),
             frozenset(n.lower() for n in self.shape),
@@ -99,9 +147,6 @@ class CiRoute:
             self.header.lower() if self.header else None,
         )
         object.__setattr__(self, "lower", lower)
-        root = self.template.split("/")[1] if self.kind is Kind.PATH else ""
-        assert "<" not in root, f"{self.name}: a reserved path starts with a fixed segment"
-        object.__setattr__(self, "root", root)
 
     @property
     def wire(self) -> str:
@@ -140,6 +185,19 @@ class _Lower:
     header: str | None
 
 
+@dataclass(frozen=True)
+class _Loose:
+    id_like: re.Pattern[str]
+    xml_segment: re.Pattern[str]
+
+
+def _compile(template: str, tail: str = "") -> re.Pattern[str]:
+    regex = re.escape(template)
+    for placeholder, shape in PLACEHOLDERS.items():
+        regex = regex.replace(re.escape(placeholder), shape)
+    return re.compile(f"^{regex}{tail}$")
+
+
 def _verb(name: str) -> str:
     """The first word of a processing query name: ``imageMogr2/thumbnail/64x|watermark/...`` → ``imagemogr2``."""
     return name.split("/", 1)[0].split("|", 1)[0].lower()
@@ -150,6 +208,11 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     if isinstance(headers, Headers):  # Starlette's: case-insensitive already
         return headers.get(name)
     return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
+def _is_xml(headers: Mapping[str, str] | None) -> bool:
+    value = _header(headers, "content-type") if headers is not None else None
+    return value is not None and value.split(";", 1)[0].strip().lower() in XML_TYPES
 
 
 def reserved(
@@ -176,16 +239,34 @@ def processing(method: str, verbs: tuple[str, ...], name: str, api: str) -> CiRo
     return CiRoute(name, api, Kind.QUERY, method, "/<key>", verbs=verbs)
 
 
-def _matches(route: CiRoute, method: str, path: str, names: frozenset[str], host: Host) -> bool:
-    if route.method not in ("*", method) or not route.pattern.match(path):
+def _path_matches(route: CiRoute, method: str, path: str, names: frozenset[str], host: Host, xml: bool) -> bool:
+    """A reserved path: the id well shaped, or (a write) badly shaped with a CI sign beside it."""
+    if route.pattern.match(path):
+        return True
+    loose = route.loose
+    if loose is None:
+        return False
+    if loose.id_like.match(path) and (host is not Host.OBJECT or method == "DELETE" or bool(names & CI_SWITCHES)):
+        return True
+    return method != "DELETE" and xml and bool(loose.xml_segment.match(path))
+
+
+def _matches(route: CiRoute, method: str, path: str, names: frozenset[str], host: Host, xml: bool) -> bool:
+    if route.method not in ("*", method):
         return False
     if (host is Host.OBJECT and not route.object_host) or (host is Host.SERVICE and not route.service):
         return False
     lower = route.lower
     if not lower.query <= names:
         return False
-    if route.kind is Kind.PATH and host is Host.OBJECT:
-        return not names & _UPLOAD_QUERY and (not lower.shape or bool(lower.shape & names))
+    if route.kind is Kind.PATH:
+        if not _path_matches(route, method, path, names, host, xml):
+            return False
+        if host is Host.OBJECT:
+            return not names & OBJECT_SUBRESOURCES and (not lower.shape or bool(lower.shape & names))
+        return True
+    if not route.pattern.match(path):
+        return False
     return not lower.verbs or any(_verb(n) in lower.verbs for n in names)
 
 
@@ -244,7 +325,8 @@ class RouteIndex:
                     found += rows
         if not found:
             return None
+        xml = _is_xml(headers) if method in WRITES else False
         for i in sorted(set(found)):
-            if _matches(self.routes[i], method, path, names, host):
+            if _matches(self.routes[i], method, path, names, host, xml):
                 return self.routes[i]
         return None

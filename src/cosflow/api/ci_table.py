@@ -182,8 +182,9 @@ _SPEECH = (
     # ``asrhotvocabtable`` cannot be written by PUT (docs/design-choices.md "Routing").
     reserved("PUT", "/asrhotvocabtable", "update_asr_vocabulary", "UpdateAsrVocabularyTable"),
     reserved("GET", "/asrhotvocabtable", "list_asr_vocabularies", "DescribeAsrVocabularyTables", "offset", "limit"),
-    reserved("GET", "/asrhotvocabtable/<Name>", "get_asr_vocabulary", "DescribeAsrVocabularyTable"),
-    reserved("DELETE", "/asrhotvocabtable/<Name>", "delete_asr_vocabulary", "DeleteAsrVocabularyTable"),
+    # Table ids are 32 hex digits, so asrhotvocabtable/readme.txt stays an object.
+    reserved("GET", "/asrhotvocabtable/<TableId>", "get_asr_vocabulary", "DescribeAsrVocabularyTable"),
+    reserved("DELETE", "/asrhotvocabtable/<TableId>", "delete_asr_vocabulary", "DeleteAsrVocabularyTable"),
 )
 
 #: MetaInsight: ``<appid>.ci.<region>`` in the Go/Java/Node SDKs, the bare host in Python's.
