@@ -418,6 +418,8 @@ XML = {"Content-Type": "application/xml"}
         ("PUT", "/ai_queue/p0123xxxxxxx", {}, XML, "update_ai_queue"),
         ("PUT", "/inventorytriggerjob/b97c37f492adf11xxxxxxxxxxxx", {"cancel": ""}, {}, "cancel_inventory_trigger_job"),
         ("DELETE", "/asrhotvocabtable/08417b95c91xxxxxxxxxxxxx", {}, {}, "delete_asr_vocabulary"),
+        ("POST", "/video/cancel_auditing/av5f3e43d6xxxx", {}, {}, "cancel_live_auditing"),
+        ("POST", "/picqueue/peb83bdxxxxxxxxxx4a21c7d68", {}, {}, "update_pic_queue"),
     ],
 )
 def test_writes_with_a_badly_shaped_id_and_a_ci_sign_are_ci(
@@ -445,6 +447,7 @@ def test_writes_with_a_badly_shaped_id_and_a_ci_sign_are_ci(
         ("PUT", "/workflow/wd34ca394909xxxxxxxxxxxx4d", {"uploadId": "u", "partNumber": "1"}, XML),
         ("PUT", "/jobs/j5f3e43dxxxx", {}, {}),  # a cancel needs ?cancel
         ("DELETE", "/queue/p5135bcxxxxxxxxxxxxxxxxf047454", {}, {}),  # queues are never deleted
+        ("POST", "/video/cancel_auditing/notes", {}, {}),  # not id-like (and a 405 on the object API)
     ],
 )
 def test_look_alike_writes_without_a_ci_sign_stay_cos(

@@ -75,8 +75,8 @@ ID_SHAPES: dict[str, str] = {
     "<Id>": "up to three letters and 32 hex digits",
     "<TableId>": "32 hex digits",
 }
-#: A badly shaped id where a write to an object host carries another CI sign (a DELETE, a CI switch in
-#: the query): 8 to 64 letters and digits, at least one a digit, as every mistyped or placeholder id
+#: A badly shaped id where a write to an object host carries another CI sign (a DELETE or POST, a CI
+#: switch in the query): 8 to 64 letters and digits, at least one a digit, as every mistyped or placeholder id
 #: ("wd34ca394909xxxxxxxxxxxx4d") is; "README" or "notes.txt" are not.
 ID_LIKE = "(?=[0-9A-Za-z]*[0-9])[0-9A-Za-z]{8,64}"
 #: A badly shaped id in a write whose body is XML (``Content-Type: application/xml``): one segment
@@ -246,7 +246,9 @@ def _path_matches(route: CiRoute, method: str, path: str, names: frozenset[str],
     loose = route.loose
     if loose is None:
         return False
-    if loose.id_like.match(path) and (host is not Host.OBJECT or method == "DELETE" or bool(names & CI_SWITCHES)):
+    # A POST to a key with no sub-resource is no object operation (405), so POST is a sign too.
+    signed = method in ("DELETE", "POST") or bool(names & CI_SWITCHES)
+    if loose.id_like.match(path) and (host is not Host.OBJECT or signed):
         return True
     return method != "DELETE" and xml and bool(loose.xml_segment.match(path))
 
