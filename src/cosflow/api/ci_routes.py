@@ -130,7 +130,8 @@ class CiRoute:
     def __post_init__(self) -> None:
         object.__setattr__(self, "pattern", _compile(self.template))
         root = self.template.split("/")[1] if self.kind is Kind.PATH else ""
-        assert "<" not in root, f"{self.name}: a reserved path starts with a fixed segment"
+        if "<" in root:
+            raise ValueError(f"{self.name}: a reserved path must start with a fixed segment")
         object.__setattr__(self, "root", root)
         last = self.template.rsplit("/", 1)[1]
         loose = None

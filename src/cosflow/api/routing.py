@@ -78,7 +78,9 @@ class Router:
         query: Mapping[str, str],
         headers: Mapping[str, str] | None = None,
     ) -> Target:
-        """Where a request goes. ``headers`` matter only for CI headers (``Pic-Operations``)."""
+        """Where a request goes. ``headers`` matter only for ``Pic-Operations`` (a CI operation on
+        any object request) and, for a write to a reserved path with a badly shaped id, an XML
+        ``Content-Type`` (``ci_routes``; docs/design-choices.md "Routing")."""
         path = unquote(raw_path) or "/"
         found = self._host.match(host)
         if found is None:
