@@ -13,8 +13,19 @@ from qcloud_cos import CosConfig, CosS3Client
 from tests.support.server import APPID, REGION, SECRET_ID, SECRET_KEY, ServerProcess
 
 _bucket_numbers = itertools.count(1)
+#: Lines a test module wants shown at the end of the run (``pytest_terminal_summary``), such as
+#: the SDK CI surface tally.
+SUMMARY = pytest.StashKey[list[str]]()
 # The SDK logs every request at INFO; keep test output readable.
 logging.getLogger("qcloud_cos").setLevel(logging.WARNING)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    lines = config.stash.get(SUMMARY, [])
+    if lines:
+        terminalreporter.section("summary of tallies")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -217,3 +217,147 @@ def test_anonymous_callers_learn_an_operation_is_missing(
     assert processed.status_code == 501 and error_code(processed) == "NotImplemented"
     assert b"original" not in processed.content  # was: the original, unprocessed
     assert httpx.get(f"{server.endpoint}/pub.png", headers=host).content == b"original"
+
+
+# --- review 8 item 1: a badly shaped id in a CI write is refused, never stored or deleted -------------------
+#: The ids of the official demos (cos-python-sdk-v5 demo/ci_media.py, ci_template.py): placeholders
+#: with "x" in them, as a user copies them or mistypes a real one.
+DEMO_QUEUE_BODY = {
+    "Name": "media-queue",
+    "QueueID": "p5135bc6xxxxxxxxxxxxxxxxf047454",
+    "State": "Active",
+    "NotifyConfig": {"Type": "Url", "Url": "http://www.demo.callback.com", "Event": "TaskFinish", "State": "On"},
+}
+DEMO_WORKFLOW_BODY = {
+    "MediaWorkflow": {
+        "Name": "image-inspect",
+        "State": "Active",
+        "Topology": {
+            "Dependencies": {"Start": "ImageInspectNode", "ImageInspectNode": "End"},
+            "Nodes": {
+                "Start": {"Type": "Start", "Input": {"ObjectPrefix": "test"}},
+                "ImageInspectNode": {"Type": "ImageInspect", "Operation": {"ImageInspect": {"AutoProcess": "true"}}},
+            },
+        },
+    }
+}
+
+
+def _bad_id(call: object, given: str, name: str) -> None:
+    """The SDK call raises a CI 400 InvalidArgument naming the badly shaped id."""
+    with pytest.raises(CosServiceError) as info:
+        call()  # type: ignore[operator]
+    err = info.value
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument"), err.get_digest_msg()
+    assert f"{name} '{given}' is not well formed" in err.get_error_msg(), err.get_error_msg()
+    assert err.get_request_id() and err.get_resource_location()
+
+
+def test_sdk_demo_writes_with_badly_shaped_ids_store_nothing(client: CosS3Client, bucket: str, data_dir: Path) -> None:
+    """The demos as written: ci_put_media_queue, ci_put_media_pic_queue, ci_update_workflow,
+    ci_update_workflow_state, ci_delete_workflow, ci_update_template. Was: 200 with an empty body
+    (the SDK then failed with a ParseError) and objects queue/p5135bc…, workflow/wd34… stored."""
+    blobs = _blob_files(data_dir)
+    xml = {"ContentType": "application/xml"}
+    queue, pic_queue = "p5135bcxxxxxxxxxxxxxxxxf047454", "peb83bdxxxxxxxxxxxxxxxxxx4a21c7d68"
+    _bad_id(
+        lambda: client.ci_update_media_queue(Bucket=bucket, QueueId=queue, Request=DEMO_QUEUE_BODY, **xml),
+        queue,
+        "QueueId",
+    )
+    _bad_id(
+        lambda: client.ci_update_media_pic_queue(Bucket=bucket, QueueId=pic_queue, Request=DEMO_QUEUE_BODY, **xml),
+        pic_queue,
+        "QueueId",
+    )
+    flow = "wd34ca394909xxxxxxxxxxxx4d"
+    _bad_id(
+        lambda: client.ci_update_workflow(Bucket=bucket, WorkflowId=flow, Body=DEMO_WORKFLOW_BODY, **xml),
+        flow,
+        "WorkflowId",
+    )
+    paused = "wd34ca3949090xxxxxxxxxx44d"
+    _bad_id(
+        lambda: client.ci_update_workflow_state(Bucket=bucket, WorkflowId=paused, UpdateState="paused"),
+        paused,
+        "WorkflowId",
+    )
+    template = "T1E801DD4A9FCxxxxxxxxxxxxxxx"  # a mistyped id: upper case
+    _bad_id(
+        lambda: client.ci_update_template(Bucket=bucket, TemplateId=template, Template={"Tag": "Snapshot"}),
+        template,
+        "TemplateId",
+    )
+    _bad_id(lambda: client.ci_delete_template(Bucket=bucket, TemplateId=template), template, "TemplateId")
+    assert _keys(client, bucket) == []
+    assert _blob_files(data_dir) == blobs
+
+
+def test_sdk_demo_delete_with_a_badly_shaped_id_deletes_nothing(client: CosS3Client, bucket: str) -> None:
+    """ci_delete_workflow as the demo writes it; even an object of exactly that name survives (it can
+    still be deleted with DELETE Multiple Objects: docs/design-choices.md "Routing")."""
+    flow = "wd34ca39490904xxxxxxxxxx744d"
+    client.put_object(Bucket=bucket, Key=f"workflow/{flow}", Body=b"kept")
+    _bad_id(lambda: client.ci_delete_workflow(Bucket=bucket, WorkflowId=flow), flow, "WorkflowId")
+    assert client.get_object(Bucket=bucket, Key=f"workflow/{flow}")["Body"].get_raw_stream().read() == b"kept"
+    client.delete_objects(Bucket=bucket, Delete={"Object": [{"Key": f"workflow/{flow}"}], "Quiet": "true"})
+    assert _keys(client, bucket) == []
+    # Unimplemented families with such ids are 501, not an object write either.
+    _not_implemented(
+        lambda: client.ci_delete_inventory_trigger_jobs(Bucket=bucket, JobId="b97c37f492adf11xxxxxxxxxxxx")
+    )
+    assert _keys(client, bucket) == []
+
+
+def test_look_alike_objects_without_a_ci_sign_keep_working(client: CosS3Client, bucket: str) -> None:
+    """The other side: an XML file named like a workflow, a README under workflow/, a key that looks
+    like an id uploaded as bytes (no XML Content-Type, the SDK's put_object) all stay objects."""
+    objects = {
+        "workflow/config.xml": "application/xml",
+        "workflow/README": "text/plain",
+        f"workflow/w{HEX}x": "application/octet-stream",
+        "queue/p5135bcxxxxxxxxxxxxxxxxf047454": "application/octet-stream",
+    }
+    for key, content_type in objects.items():
+        client.put_object(Bucket=bucket, Key=key, Body=key.encode(), ContentType=content_type)
+        assert client.get_object(Bucket=bucket, Key=key)["Body"].get_raw_stream().read() == key.encode()
+    for key in ("workflow/config.xml", "workflow/README"):
+        client.delete_object(Bucket=bucket, Key=key)
+    assert set(_keys(client, bucket)) == {f"workflow/w{HEX}x", "queue/p5135bcxxxxxxxxxxxxxxxxf047454"}
+
+
+# --- review 8 items 3 and 4: object keys and sub-resources on reserved names ------------------------------
+def test_objects_under_asrhotvocabtable_can_be_read_and_deleted(client: CosS3Client, bucket: str) -> None:
+    for key in ("asrhotvocabtable/readme.txt", "asrhotvocabtable/table1"):
+        client.put_object(Bucket=bucket, Key=key, Body=b"words")
+        assert client.get_object(Bucket=bucket, Key=key)["Body"].get_raw_stream().read() == b"words"
+        client.delete_object(Bucket=bucket, Key=key)  # was: 501 DeleteAsrVocabularyTable
+    assert _keys(client, bucket) == []
+
+
+def test_cos_sub_resources_on_reserved_names_stay_cos(client: CosS3Client, server: ServerProcess, bucket: str) -> None:
+    """Was: CreateMediaJobs / GenerateSnapshot / CreateMediaTemplate answered by the CI side."""
+    for method, path, params in [
+        ("POST", "/jobs", {"append": "", "position": "0"}),
+        ("POST", "/snapshot", {"append": "", "position": "0"}),
+        ("POST", "/template", {"restore": ""}),
+        ("POST", "/jobs", {"select": "", "select-type": "2"}),
+        ("PUT", f"/workflow/w{HEX}", {"tagging": ""}),
+    ]:
+        resp = signed(client, server, bucket, method, path, params, body=b"x")
+        assert resp.headers["Server"] == "tencent-cos", (method, path, params, resp.text)
+        assert resp.status_code == 501 and error_code(resp) == "NotImplemented"
+        assert "sub-resource is not supported" in resp.text
+    assert _keys(client, bucket) == []
+
+
+def test_presigned_bare_host_links_to_keys_named_like_bucket_less_ci_resources(
+    client: CosS3Client, bucket: str
+) -> None:
+    """A link to the object playKey or mediabucket opens it (was: routed to the bucket-less CI call)."""
+    host = {"Host": f"{bucket}.cos.{REGION}.myqcloud.com"}
+    for key in ("playKey", "mediabucket", "dataset"):
+        client.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        url = client.get_presigned_url(Bucket=bucket, Key=key, Method="GET", Headers=host)
+        resp = httpx.get(url)
+        assert (resp.status_code, resp.content) == (200, key.encode()), resp.text

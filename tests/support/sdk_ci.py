@@ -16,12 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.ai_recognition import AIRecognitionClient
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 from qcloud_cos.intelligent_speech import IntelligentSpeechClient
 from qcloud_cos.meta_insight import MetaInsightClient
+
+from cosflow.api import ci
+from cosflow.api.ci_routes import CiRoute
+from cosflow.api.routing import Router
 
 #: ``CosS3Client`` CI methods whose names do not start with ``ci_`` (cos_client.py, "CI" section).
 COS_CLIENT_CI_EXTRAS = frozenset(
@@ -77,6 +82,7 @@ QUEUE_ID = "p" + "0123456789abcdef" * 2
 WORKFLOW_ID = "w" + "0123456789abcdef" * 2
 RUN_ID = "i" + "0123456789abcdef" * 2
 TEMPLATE_ID = "t" + "0123456789abcdef" * 2
+TABLE_ID = "0123456789abcdef" * 2
 
 #: Values by parameter name (a callable takes the context). Bodies are minimal but well-formed.
 VALUES: dict[str, Any] = {
@@ -100,10 +106,10 @@ VALUES: dict[str, Any] = {
     "QueueId": QUEUE_ID,
     "WorkflowId": WORKFLOW_ID,
     "TemplateId": TEMPLATE_ID,
-    "TableId": "cosflowtable",
+    "TableId": TABLE_ID,
     "UpdateState": "active",
     "Tag": "Transcode",
-    "Template": {"Tag": "Snapshot", "Name": "cosflow-surface", "Snapshot": {"Mode": "Interval"}},
+    "Template": {"Tag": "Snapshot", "Name": "cosflow-surface", "Snapshot": {"Mode": "Interval", "Count": "1"}},
     "JobBody": {"Tag": "Transcode", "Input": {"Prefix": "in/"}},
     "Input": [{"Object": "cosflow-missing.jpg"}],
     "FileHashCodeConfig": {"Type": "MD5"},
@@ -141,6 +147,37 @@ FALLBACK = "cosflow"
 #: neither key is a bare ``PUT /playKey``, the same request as uploading an empty object named
 #: ``playKey`` (docs/design-choices.md "Routing").
 SHAPING: dict[str, Any] = {"MasterPlayKey": "cosflowMasterKey"}
+
+
+#: Badly shaped ids, one per id parameter: the official demos' placeholders (cos-python-sdk-v5
+#: demo/ci_media.py, ci_template.py) and mistypes of real ids (upper case, "x" for digits).
+BAD_IDS: dict[str, str] = {
+    "WorkflowId": "wd34ca394909xxxxxxxxxxxx4d",
+    "QueueId": "p5135bcxxxxxxxxxxxxxxxxf047454",
+    "TemplateId": "T1E801DD4A9FCxxxxxxxxxxxxxxx",
+    "JobId": "j5f3e43d6400411xxxxxxxxxxxx",
+    "JobID": "j5f3e43d6400411xxxxxxxxxxxx",
+    "JobIDs": "j5f3e43d6400411xxxxxxxxxxxx",
+    "RunId": "i5f17a1fb400411xxxxxxxxxxxx",
+    "TableId": "08417b95c91xxxxxxxxxxxxx",
+}
+#: Parameters that carry a request body: the demos call those methods with ContentType='application/xml'.
+BODY_PARAMETERS = frozenset({"Request", "Body", "Template", "JobBody"})
+
+
+def id_parameters(method: SdkMethod) -> list[str]:
+    """The id parameters (:data:`BAD_IDS`) ``method`` takes."""
+    return [p for p in inspect.signature(method.function).parameters if p in BAD_IDS]
+
+
+def bad_id_arguments(method: SdkMethod, ctx: Context) -> dict[str, Any]:
+    """:func:`arguments` with every id badly shaped, and the XML Content-Type where a body goes, as
+    the official demos pass it."""
+    kwargs = arguments(method, ctx)
+    kwargs.update({p: BAD_IDS[p] for p in id_parameters(method)})
+    if BODY_PARAMETERS & set(inspect.signature(method.function).parameters):
+        kwargs["ContentType"] = "application/xml"
+    return kwargs
 
 
 def arguments(method: SdkMethod, ctx: Context) -> dict[str, Any]:
@@ -203,8 +240,9 @@ class Outcome:
         return "works" if self.error is None else "unreadable"
 
 
-def call(method: SdkMethod, config: CosConfig, ctx: Context) -> Outcome:
-    """Call ``method`` with :func:`arguments` on a fresh client, recording every HTTP exchange.
+def call(method: SdkMethod, config: CosConfig, ctx: Context, kwargs: dict[str, Any] | None = None) -> Outcome:
+    """Call ``method`` with ``kwargs`` (default :func:`arguments`) on a fresh client, recording
+    every HTTP exchange.
 
     The client's own ``requests`` session is wrapped, not replaced: requests go to the server as
     the SDK sends them, and the wrapper only notes what went and what came back.
@@ -223,7 +261,7 @@ def call(method: SdkMethod, config: CosConfig, ctx: Context) -> Outcome:
         return response
 
     session.send = recording_send  # type: ignore[method-assign]
-    kwargs = arguments(method, ctx)
+    kwargs = arguments(method, ctx) if kwargs is None else kwargs
     error: Exception | None = None
     try:
         getattr(client, method.name)(**kwargs)
@@ -235,3 +273,49 @@ def call(method: SdkMethod, config: CosConfig, ctx: Context) -> Outcome:
 def _text(value: str | bytes) -> str:
     """A header value as text (the SDK passes some, such as Host, as bytes)."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+ROUTER = Router(("myqcloud.com",))
+
+
+def routed(outcome: Outcome) -> CiRoute | None:
+    """The CI row the method's (last) request matched, resolved as the server resolves it."""
+    if outcome.answer is None:
+        return None
+    sent = outcome.answer
+    url = urlsplit(sent.url)
+    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    host = sent.headers.get("Host", url.netloc)
+    return ROUTER.resolve(host, sent.method, url.path, query, sent.headers).ci
+
+
+WORKS = "works"
+HANDLED_4XX = "implemented, 4xx for made-up input"
+NOT_IMPLEMENTED = "not implemented (501)"
+SDK_REFUSED = "SDK refused"
+#: A read with a badly shaped id, which is the read of the object its path names (and none exists).
+OBJECT_READ = "object read, 404 NoSuchKey"
+#: Categories a method must never fall in: answered 4xx or 5xx by no handler of the CI side, or
+#: a success the SDK could not read.
+OTHER = "other answer"
+UNREADABLE = "unreadable"
+
+
+def category(outcome: Outcome) -> str:
+    """Where a call landed: :data:`WORKS`; :data:`HANDLED_4XX` (cosflow has a handler for the
+    operation and it refused the made-up input); :data:`NOT_IMPLEMENTED`; :data:`SDK_REFUSED`
+    (nothing sent); :data:`OBJECT_READ` (the object API answered a read: right only for a read with
+    a badly shaped id); :data:`UNREADABLE` or :data:`OTHER` (defects)."""
+    kind = outcome.kind
+    if kind in ("works", "SDK refused", "unreadable"):
+        return {"works": WORKS, "SDK refused": SDK_REFUSED, "unreadable": UNREADABLE}[kind]
+    answer = outcome.answer
+    assert answer is not None
+    if answer.server == "tencent-cos" and answer.method in ("GET", "HEAD"):
+        return OBJECT_READ if (answer.status, answer.field("Code")) == (404, "NoSuchKey") else OTHER
+    route = routed(outcome)
+    if answer.status == 501 and answer.field("Code") == "NotImplemented" and route is not None:
+        return NOT_IMPLEMENTED if route.name not in ci.HANDLERS else OTHER
+    if 400 <= answer.status < 500 and route is not None and route.name in ci.HANDLERS:
+        return HANDLED_4XX
+    return OTHER

@@ -258,7 +258,7 @@ PIC_OPS = {"Pic-Operations": '{"rules":[{"fileid":"a.png","rule":"imageView2/for
         ("PUT", "/playKey", {"backupPlayKey": "k2"}, {}, "update_play_key"),
         ("POST", "/playKey", {}, {}, "create_play_key"),
         ("PUT", "/asrhotvocabtable", {}, {}, "update_asr_vocabulary"),
-        ("GET", "/asrhotvocabtable/table1", {}, {}, "get_asr_vocabulary"),
+        ("GET", "/asrhotvocabtable/08417b95c91a0123456789abcdef0123", {}, {}, "get_asr_vocabulary"),
         ("POST", "/pic_jobs", {}, {}, "create_pic_jobs"),
         ("GET", "/doc_jobs/d" + "0123456789abcdef" * 2, {}, {}, "get_doc_jobs"),
         ("GET", "/text/auditing/st" + "0123456789abcdef" * 2, {}, {}, "get_text_auditing"),
@@ -426,3 +426,181 @@ def test_a_uri_that_is_not_utf8_is_invalid(path: bytes, query: bytes) -> None:
 )
 def test_utf8_uris_pass(path: bytes, query: bytes) -> None:
     check_uri(path, query)
+
+
+# --- review 8 item 1: writes with a badly shaped id and a CI sign are CI (ci.dispatch answers 400) ----------
+XML = {"Content-Type": "application/xml"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers", "name"),
+    [
+        ("PUT", "/workflow/wd34ca394909xxxxxxxxxxxx4d", {}, XML, "update_workflow"),
+        ("PUT", "/workflow/wd34ca3949090xxxxxxxxxx44d", {"paused": ""}, {}, "update_workflow"),
+        ("PUT", "/workflow/short", {}, {"content-type": "text/xml; charset=utf-8"}, "update_workflow"),
+        ("DELETE", "/workflow/wd34ca39490904xxxxxxxxxx744d", {}, {}, "delete_workflow"),
+        ("PUT", "/queue/p5135bcxxxxxxxxxxxxxxxxf047454", {}, XML, "update_queue"),
+        ("PUT", "/picqueue/peb83bdxxxxxxxxxxxxxxxxxx4a21c7d68", {}, XML, "update_pic_queue"),
+        ("POST", "/picqueue/peb83bd-x", {}, XML, "update_pic_queue"),
+        ("PUT", "/template/T1E801DD4A9FC", {}, XML, "update_template"),
+        ("DELETE", "/template/T1E801DD4A9FC", {}, {}, "delete_template"),
+        ("PUT", "/jobs/j5f3e43dxxxx", {"cancel": ""}, {}, "cancel_job"),
+        ("PUT", "/ai_queue/p0123xxxxxxx", {}, XML, "update_ai_queue"),
+        ("PUT", "/inventorytriggerjob/b97c37f492adf11xxxxxxxxxxxx", {"cancel": ""}, {}, "cancel_inventory_trigger_job"),
+        ("DELETE", "/asrhotvocabtable/08417b95c91xxxxxxxxxxxxx", {}, {}, "delete_asr_vocabulary"),
+        ("POST", "/video/cancel_auditing/av5f3e43d6xxxx", {}, {}, "cancel_live_auditing"),
+        ("POST", "/picqueue/peb83bdxxxxxxxxxx4a21c7d68", {}, {}, "update_pic_queue"),
+    ],
+)
+def test_writes_with_a_badly_shaped_id_and_a_ci_sign_are_ci(
+    method: str, path: str, query: dict[str, str], headers: dict[str, str], name: str
+) -> None:
+    route = match_ci(method, path, query, headers)
+    assert route is not None and route.name == name
+    assert not route.pattern.match(path)  # ci.dispatch refuses the id by this
+    assert router.resolve(COS_HOST, method, path, query, headers).service is Service.CI
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers"),
+    [
+        ("PUT", "/workflow/wd34ca394909xxxxxxxxxxxx4d", {}, {}),  # no sign: put_object sends the same
+        ("PUT", "/workflow/wd34ca394909xxxxxxxxxxxx4d", {}, {"Content-Type": "application/octet-stream"}),
+        ("PUT", "/workflow/config.xml", {}, XML),  # a dot: a file name, not an id
+        ("PUT", "/workflow/a/b", {}, XML),
+        ("PUT", "/workflow/notanid", {"paused": ""}, {}),  # no digit: not id-like
+        ("DELETE", "/workflow/README", {}, {}),
+        ("DELETE", "/workflow/notes2024.txt", {}, {}),
+        ("DELETE", "/workflow/w1234", {}, {}),  # too short to be an id
+        ("GET", "/workflow/wd34ca394909xxxxxxxxxxxx4d", {}, XML),  # reads are never loose
+        ("HEAD", "/workflow/wd34ca394909xxxxxxxxxxxx4d", {}, {}),
+        ("PUT", "/workflow/wd34ca394909xxxxxxxxxxxx4d", {"uploadId": "u", "partNumber": "1"}, XML),
+        ("PUT", "/jobs/j5f3e43dxxxx", {}, {}),  # a cancel needs ?cancel
+        ("DELETE", "/queue/p5135bcxxxxxxxxxxxxxxxxf047454", {}, {}),  # queues are never deleted
+        ("POST", "/video/cancel_auditing/notes", {}, {}),  # not id-like (and a 405 on the object API)
+    ],
+)
+def test_look_alike_writes_without_a_ci_sign_stay_cos(
+    method: str, path: str, query: dict[str, str], headers: dict[str, str]
+) -> None:
+    assert match_ci(method, path, query, headers) is None
+    assert router.resolve(COS_HOST, method, path, query, headers).service is Service.COS
+
+
+# --- review 8 items 3, 4 and the presigned nit ----------------------------------------------------------------
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE", "PUT"])
+@pytest.mark.parametrize("key", ["asrhotvocabtable/readme.txt", "asrhotvocabtable/table1", "asrhotvocabtable/a b"])
+def test_objects_under_asrhotvocabtable_stay_objects(method: str, key: str) -> None:
+    assert resolve(method, "/" + key).service is Service.COS
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("POST", "/jobs", {"append": "", "position": "0"}),
+        ("POST", "/snapshot", {"append": "", "position": "0"}),
+        ("POST", "/template", {"restore": ""}),
+        ("POST", "/jobs", {"select": "", "select-type": "2"}),
+        ("PUT", f"/workflow/{WORKFLOW_ID}", {"tagging": ""}),
+        ("PUT", f"/workflow/{WORKFLOW_ID}", {"acl": ""}),
+        ("DELETE", f"/workflow/{WORKFLOW_ID}", {"versionId": "v1"}),
+        ("POST", "/mediabucket", {"uploads": ""}),
+    ],
+)
+def test_cos_sub_resources_on_reserved_names_stay_cos(method: str, path: str, query: dict[str, str]) -> None:
+    assert resolve(method, path, query).service is Service.COS
+
+
+def test_every_cos_sub_resource_the_app_knows_keeps_a_request_off_reserved_paths() -> None:
+    from cosflow.api.app import SIGNED_SELECTORS, SUBRESOURCES, UNSUPPORTED
+    from cosflow.api.ci_routes import OBJECT_SUBRESOURCES
+
+    assert {*SUBRESOURCES, *UNSUPPORTED, *SIGNED_SELECTORS} <= OBJECT_SUBRESOURCES
+
+
+@pytest.mark.parametrize("key", ["playKey", "mediabucket", "dataset", "picbucket"])
+def test_presigned_requests_on_the_bare_host_are_links_not_bucket_less_ci(key: str) -> None:
+    link = {"q-sign-algorithm": "sha1", "q-ak": "AKID", "q-signature": "0" * 40}
+    target = router.resolve("127.0.0.1:8080", "GET", f"/{key}", link)
+    assert (target.service, target.style, target.bucket, target.key) == (Service.COS, Style.PATH, key, None)
+    assert router.resolve("127.0.0.1:8080", "GET", f"/{key}", {"regions": "", "pageNumber": ""}).service is Service.CI
+
+
+# --- review 8 item 2: the index answers as a scan of the whole table would, looking at few rows ---------------
+def _scan(method: str, path: str, query: dict[str, str], headers: dict[str, str], host: object) -> object:
+    """The reference: every row of the table in order (what routing did before the index)."""
+    from cosflow.api import ci_routes
+    from cosflow.api.routing import CI_ROUTES
+
+    names = frozenset(k.lower() for k in query)
+    value = next((v.lower() for k, v in query.items() if k.lower() == "ci-process"), None)
+    xml = ci_routes._is_xml(headers) if method in ci_routes.WRITES else False
+    header_names = {k.lower() for k in headers}
+    for route in CI_ROUTES:
+        if route.lower.process is not None and (value is None or route.lower.process not in ("*", value)):
+            continue
+        if route.lower.header is not None and route.lower.header not in header_names:
+            continue
+        if ci_routes._matches(route, method, path, names, host, xml):  # type: ignore[arg-type]
+            return route
+    return None
+
+
+def _requests() -> list[tuple[str, str, dict[str, str], dict[str, str]]]:
+    """Every request this module routes, plus each CI row's own wire form on a few paths."""
+    from cosflow.api.routing import CI_ROUTES
+
+    cases: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
+    for mark in (
+        test_sdk_ci_shapes_on_the_object_host_are_ci,
+        test_object_requests_without_a_ci_shape_stay_cos,
+        test_writes_with_a_badly_shaped_id_and_a_ci_sign_are_ci,
+        test_look_alike_writes_without_a_ci_sign_stay_cos,
+    ):
+        for params in mark.pytestmark[0].args[1]:  # type: ignore[attr-defined]
+            cases.append((params[0], params[1], params[2], params[3]))
+    for route in CI_ROUTES:
+        method = "PUT" if route.method == "*" else route.method
+        path = route.template.replace("[<key>]", "a.png").replace("<key>", "a.png")
+        for placeholder, value in [("<WorkflowId>", WORKFLOW_ID), ("<RunId>", RUN_ID), ("<JobIds>", JOB_ID)]:
+            path = path.replace(placeholder, value)
+        query = {n: "" for n in (*route.query, *route.shape[:1], *route.verbs[:1])}
+        if route.process:
+            query["ci-process"] = "x" if route.process == "*" else route.process
+        cases.append((method, path, query, {route.header: "{}"} if route.header else {}))
+    return cases
+
+
+def test_the_index_answers_as_a_scan_of_the_whole_table() -> None:
+    from cosflow.api.ci_routes import Host
+
+    cases = _requests()
+    assert len(cases) > 250
+    for method, path, query, headers in cases:
+        for host in Host:
+            expected = _scan(method, path, query, headers, host)
+            assert match_ci(method, path, query, headers, host=host) is expected, (method, path, query, host)
+
+
+def test_a_plain_object_request_tries_no_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cosflow.api import ci_routes
+
+    tried: list[str] = []
+    real = ci_routes._matches
+
+    def counting(route: ci_routes.CiRoute, *args: object) -> bool:
+        tried.append(route.name)
+        return real(route, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ci_routes, "_matches", counting)
+    headers = {"Host": COS_HOST, "Content-Type": "video/mp4", "Authorization": "q-sign-algorithm=sha1"}
+    for path in ("/a.mp4", "/dir/a.mp4", "/in/v.mp4"):
+        for method in ("GET", "PUT", "HEAD", "DELETE"):
+            router.resolve(COS_HOST, method, path, {}, headers)
+            router.resolve("127.0.0.1:8080", method, "/b-1250000000" + path, {}, headers)
+    assert tried == []
+    router.resolve(COS_HOST, "GET", "/video/a.mp4", {}, headers)  # "video" starts CI rows: only GET ones
+    assert tried == ["get_video_auditing"]
+    tried.clear()
+    router.resolve(COS_HOST, "GET", "/in/pic.png", {"imageMogr2/thumbnail/64x": ""}, headers)
+    assert tried == ["image_processing"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from cosflow.api import ci_executions, ci_queues, ci_templates, ci_workflows
+from cosflow.api.ci_routes import ID_SHAPES, CiRoute
 from cosflow.api.context import Call, Handler
 from cosflow.errors import InvalidArgument, NotImplementedOperation
 
@@ -42,8 +43,10 @@ def implemented(call: Call) -> bool:
 async def dispatch(call: Call) -> Response:
     """Run the handler of ``call``'s CI operation.
 
-    Raises InvalidArgument when the request matched no CI operation (only possible on a ``.ci.``
-    host, where every request is CI) and NotImplementedOperation when the operation has no handler.
+    Raises NotImplementedOperation when the operation has no handler (before anything else);
+    InvalidArgument when the request matched no CI operation (only possible on a ``.ci.`` host,
+    where every request is CI), when a bucket operation came with no bucket, or when a write's id
+    is badly shaped (``ci_routes.ID_SHAPES``).
     """
     request = call.request
     route = call.target.ci
@@ -58,4 +61,19 @@ async def dispatch(call: Call) -> Response:
         )
     if call.target.bucket is None and not route.service:
         raise InvalidArgument(f"the CI operation {route.api} needs a bucket host", resource=call.target.ci_path)
+    _check_id(route, call.target.ci_path)
     return await handler(call)
+
+
+def _check_id(route: CiRoute, path: str) -> None:
+    """Raise InvalidArgument naming the id when a write matched its row with a badly shaped id
+    (``PUT /workflow/wd34ca394909xxxxxxxxxxxx4d``, ``ci_routes.ID_LIKE``): it is refused here, never
+    stored as an object nor looked up."""
+    if route.id_placeholder is None or route.pattern.match(path):
+        return
+    name = route.id_placeholder.strip("<>")
+    given = path.rsplit("/", 1)[1][:80]
+    raise InvalidArgument(
+        f"{name} {given!r} is not well formed: a {name} is {ID_SHAPES[route.id_placeholder]}",
+        resource=name,
+    )

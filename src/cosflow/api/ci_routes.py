@@ -11,7 +11,11 @@ Kinds of rows (design.md "Routing"; docs/design-choices.md "Routing" has the exa
 - ``QUERY``: a processing query on an object (``?imageInfo``, ``?imageMogr2/...``, pipelines with
   ``|``, ``?image_process``), any method.
 - ``HEADER``: the ``Pic-Operations`` header on any object request (upload-time processing: PUT,
-  Complete Multipart Upload, and whatever else carries it).
+  Complete Multipart Upload, and whatever else carries it: a GET or DELETE with it answers 501 too).
+
+A write (PUT/POST/DELETE) to a reserved path ending in an id also matches with a badly shaped id
+when the request carries another CI sign; ``ci.dispatch`` answers it 400 naming the id, so it never
+becomes an object write or delete (docs/design-choices.md "Routing" has the rule).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from starlette.datastructures import Headers
 
 
 class Kind(StrEnum):
@@ -53,12 +59,45 @@ PLACEHOLDERS: dict[str, str] = {
     # Jobs of the other CI families: auditing (si/av/sa/st/sd/sw...), doc, file, asr, inventory.
     "<Id>": f"[a-z]{{0,3}}{_HEX32}",
     "<Ids>": f"[a-z]{{0,3}}{_HEX32}(?:,[a-z]{{0,3}}{_HEX32})*",
-    # Names a user chooses (BizType, vocabulary table id, text library id, poster template id).
+    # An ASR hot-vocabulary table id (32 hex digits; the SDK demos show '08417b95c91xxxx...').
+    "<TableId>": _HEX32,
+    # Names a user chooses (BizType, text library id, poster template id).
     "<Name>": "[0-9A-Za-z_.-]{1,128}",
     "<key>": ".+",
 }
-#: COS multipart sub-resources: a request carrying one is an object upload, never a PATH row.
-_UPLOAD_QUERY = frozenset({"uploads", "uploadid"})
+#: The ids a write puts last in its path, and their shape in words for the 400 a badly shaped one gets.
+ID_SHAPES: dict[str, str] = {
+    "<WorkflowId>": "w and 32 hex digits",
+    "<RunId>": "i and 32 hex digits",
+    "<JobId>": "j and 32 hex digits",
+    "<QueueId>": "p and 32 hex digits",
+    "<TemplateId>": "t and 6 to 40 lower-case letters or digits",
+    "<Id>": "up to three letters and 32 hex digits",
+    "<TableId>": "32 hex digits",
+}
+#: A badly shaped id where a write to an object host carries another CI sign (a DELETE or POST, a CI
+#: switch in the query): 8 to 64 letters and digits, at least one a digit, as every mistyped or placeholder id
+#: ("wd34ca394909xxxxxxxxxxxx4d") is; "README" or "notes.txt" are not.
+ID_LIKE = "(?=[0-9A-Za-z]*[0-9])[0-9A-Za-z]{8,64}"
+#: A badly shaped id in a write whose body is XML (``Content-Type: application/xml``): one segment
+#: with no dot.
+XML_SEGMENT = "[^/.]+"
+#: Query names that only CI writes carry (CancelMediaJob ``?cancel``, UpdateMediaWorkflow ``?active``).
+CI_SWITCHES = frozenset({"cancel", "active", "paused"})
+XML_TYPES = ("application/xml", "text/xml")
+#: COS sub-resources of objects and buckets (api/app.py ``SUBRESOURCES`` and ``UNSUPPORTED``, plus
+#: ``partNumber``, ``versionId``, ``position``): a request carrying one is a COS operation, never a
+#: reserved-path CI one (``POST /jobs?append&position=0`` appends to the object ``jobs``).
+OBJECT_SUBRESOURCES = frozenset(
+    {
+        "uploads", "uploadid", "partnumber", "delete", "acl", "versionid", "versions", "position", "append",
+        "restore", "select", "select-type", "tagging", "cors", "lifecycle", "policy", "versioning", "website",
+        "logging", "replication", "inventory", "referer", "encryption", "domain", "origin", "intelligenttiering",
+        "intelligent-tiering", "location", "accelerate", "object-lock", "retention", "symlink", "notification",
+        "torrent", "domaincertificate", "response-control", "live", "vod", "rename", "decompression",
+    }
+)  # fmt: skip
+WRITES = ("PUT", "POST", "DELETE")
 
 
 @dataclass(frozen=True)
@@ -81,12 +120,26 @@ class CiRoute:
     service: bool = False  # True: also valid with no bucket
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     lower: _Lower = field(init=False, repr=False, compare=False)
+    #: PATH: the first path segment (``workflow`` for ``/workflow/<WorkflowId>``; ``""`` for ``/``).
+    root: str = field(init=False, repr=False, compare=False)
+    #: A write whose path ends with an id: that placeholder, and the path with a badly shaped id
+    #: (:data:`ID_LIKE`, :data:`XML_SEGMENT`) in its place. None otherwise.
+    id_placeholder: str | None = field(init=False, repr=False, compare=False)
+    loose: _Loose | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        regex = re.escape(self.template)
-        for placeholder, shape in PLACEHOLDERS.items():
-            regex = regex.replace(re.escape(placeholder), shape)
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+        object.__setattr__(self, "pattern", _compile(self.template))
+        root = self.template.split("/")[1] if self.kind is Kind.PATH else ""
+        if "<" in root:
+            raise ValueError(f"{self.name}: a reserved path must start with a fixed segment")
+        object.__setattr__(self, "root", root)
+        last = self.template.rsplit("/", 1)[1]
+        loose = None
+        if self.kind is Kind.PATH and self.method in WRITES and last in ID_SHAPES:
+            head = self.template[: -len(last)]
+            loose = _Loose(_compile(head, ID_LIKE), _compile(head, XML_SEGMENT))
+        object.__setattr__(self, "id_placeholder", last if loose else None)
+        object.__setattr__(self, "loose", loose)
         lower = _Lower(
             frozenset(n.lower() for n in self.query),
             frozenset(n.lower() for n in self.shape),
@@ -133,9 +186,34 @@ class _Lower:
     header: str | None
 
 
+@dataclass(frozen=True)
+class _Loose:
+    id_like: re.Pattern[str]
+    xml_segment: re.Pattern[str]
+
+
+def _compile(template: str, tail: str = "") -> re.Pattern[str]:
+    regex = re.escape(template)
+    for placeholder, shape in PLACEHOLDERS.items():
+        regex = regex.replace(re.escape(placeholder), shape)
+    return re.compile(f"^{regex}{tail}$")
+
+
 def _verb(name: str) -> str:
     """The first word of a processing query name: ``imageMogr2/thumbnail/64x|watermark/...`` → ``imagemogr2``."""
-    return re.split(r"[/|]", name, maxsplit=1)[0].lower()
+    return name.split("/", 1)[0].split("|", 1)[0].lower()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` (lower-case), whatever case the mapping keeps names in."""
+    if isinstance(headers, Headers):  # Starlette's: case-insensitive already
+        return headers.get(name)
+    return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
+def _is_xml(headers: Mapping[str, str] | None) -> bool:
+    value = _header(headers, "content-type") if headers is not None else None
+    return value is not None and value.split(";", 1)[0].strip().lower() in XML_TYPES
 
 
 def reserved(
@@ -162,43 +240,96 @@ def processing(method: str, verbs: tuple[str, ...], name: str, api: str) -> CiRo
     return CiRoute(name, api, Kind.QUERY, method, "/<key>", verbs=verbs)
 
 
-def _matches(route: CiRoute, method: str, path: str, names: frozenset[str], host: Host) -> bool:
-    if route.method not in ("*", method) or not route.pattern.match(path):
+def _path_matches(route: CiRoute, method: str, path: str, names: frozenset[str], host: Host, xml: bool) -> bool:
+    """A reserved path: the id well shaped, or (a write) badly shaped with a CI sign beside it."""
+    if route.pattern.match(path):
+        return True
+    loose = route.loose
+    if loose is None:
+        return False
+    # A POST to a key with no sub-resource is no object operation (405), so POST is a sign too.
+    signed = method in ("DELETE", "POST") or bool(names & CI_SWITCHES)
+    if loose.id_like.match(path) and (host is not Host.OBJECT or signed):
+        return True
+    return method != "DELETE" and xml and bool(loose.xml_segment.match(path))
+
+
+def _matches(route: CiRoute, method: str, path: str, names: frozenset[str], host: Host, xml: bool) -> bool:
+    if route.method not in ("*", method):
         return False
     if (host is Host.OBJECT and not route.object_host) or (host is Host.SERVICE and not route.service):
         return False
     lower = route.lower
     if not lower.query <= names:
         return False
-    if route.kind is Kind.PATH and host is Host.OBJECT:
-        return not names & _UPLOAD_QUERY and (not lower.shape or bool(lower.shape & names))
+    if route.kind is Kind.PATH:
+        if not _path_matches(route, method, path, names, host, xml):
+            return False
+        if host is Host.OBJECT:
+            return not names & OBJECT_SUBRESOURCES and (not lower.shape or bool(lower.shape & names))
+        return True
+    if not route.pattern.match(path):
+        return False
     return not lower.verbs or any(_verb(n) in lower.verbs for n in names)
 
 
-def first_match(
-    routes: tuple[CiRoute, ...],
-    method: str,
-    path: str,
-    query: Mapping[str, str],
-    headers: Mapping[str, str] | None,
-    host: Host,
-) -> CiRoute | None:
-    """The CI operation a request is, or None.
+class RouteIndex:
+    """The rows of a CI table, indexed by what a request must carry to match each, so that a request
+    is tried only against the few rows it could match: reserved paths by (method, first path
+    segment), bucket sub-resources by query name, ``ci-process`` rows by value, processing queries
+    by first word, header rows by header name. A plain object request (no query, no CI header, a
+    first segment no row starts with) is answered without trying any row."""
 
-    ``path`` is the path inside the bucket (``/`` for the bucket itself, the whole path when there
-    is no bucket); query names and header names compare case-insensitively. The first row that
-    matches wins: reserved paths, bucket sub-resources, ``ci-process`` values, processing queries,
-    then the ``Pic-Operations`` header.
-    """
-    names = frozenset(k.lower() for k in query)
-    header_names = frozenset(k.lower() for k in (headers or {}))
-    value = next((v.lower() for k, v in query.items() if k.lower() == "ci-process"), None)
-    for route in routes:
-        wanted = route.lower
-        if wanted.process is not None and (value is None or wanted.process not in ("*", value)):
-            continue
-        if wanted.header is not None and wanted.header not in header_names:
-            continue
-        if _matches(route, method, path, names, host):
-            return route
-    return None
+    def __init__(self, routes: tuple[CiRoute, ...]) -> None:
+        self.routes = routes
+        self._paths: dict[tuple[str, str], list[int]] = {}
+        self._subs: dict[str, list[int]] = {}
+        self._process: dict[str, list[int]] = {}
+        self._verbs: dict[str, list[int]] = {}
+        self._headers: dict[str, list[int]] = {}
+        for i, route in enumerate(routes):
+            lower = route.lower
+            if route.kind is Kind.PATH:
+                self._paths.setdefault((route.method, route.root), []).append(i)
+            elif route.kind is Kind.BUCKET:
+                for name in lower.query:
+                    self._subs.setdefault(name, []).append(i)
+            elif route.kind is Kind.PROCESS:
+                self._process.setdefault(lower.process or "*", []).append(i)
+            elif route.kind is Kind.QUERY:
+                for verb in lower.verbs:
+                    self._verbs.setdefault(verb, []).append(i)
+            elif lower.header is not None:
+                self._headers.setdefault(lower.header, []).append(i)
+
+    def match(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str] | None, host: Host
+    ) -> CiRoute | None:
+        """The first row (in table order) that the request matches, or None.
+
+        ``path`` is the path inside the bucket (``/`` for the bucket itself, the whole path when there
+        is no bucket); query names and header names compare case-insensitively.
+        """
+        end = path.find("/", 1)
+        found = list(self._paths.get((method, path[1:] if end < 0 else path[1:end]), ()))
+        names: frozenset[str] = frozenset()
+        if query:
+            names = frozenset(k.lower() for k in query)
+            for name in names:
+                found += self._subs.get(name, ())
+                found += self._verbs.get(_verb(name), ())
+            if "ci-process" in names:
+                value = next(v for k, v in query.items() if k.lower() == "ci-process").lower()
+                found += self._process.get(value, ())
+                found += self._process.get("*", ())
+        if headers is not None:
+            for name, rows in self._headers.items():
+                if _header(headers, name) is not None:
+                    found += rows
+        if not found:
+            return None
+        xml = _is_xml(headers) if method in WRITES else False
+        for i in sorted(set(found)):
+            if _matches(self.routes[i], method, path, names, host, xml):
+                return self.routes[i]
+        return None

@@ -15,9 +15,9 @@ from cosflow.api.ci_routes import (
     CiRoute,
     Host,
     Kind,
+    RouteIndex,
     bucket_sub,
     ci_process,
-    first_match,
     processing,
     reserved,
 )
@@ -182,8 +182,9 @@ _SPEECH = (
     # ``asrhotvocabtable`` cannot be written by PUT (docs/design-choices.md "Routing").
     reserved("PUT", "/asrhotvocabtable", "update_asr_vocabulary", "UpdateAsrVocabularyTable"),
     reserved("GET", "/asrhotvocabtable", "list_asr_vocabularies", "DescribeAsrVocabularyTables", "offset", "limit"),
-    reserved("GET", "/asrhotvocabtable/<Name>", "get_asr_vocabulary", "DescribeAsrVocabularyTable"),
-    reserved("DELETE", "/asrhotvocabtable/<Name>", "delete_asr_vocabulary", "DeleteAsrVocabularyTable"),
+    # Table ids are 32 hex digits, so asrhotvocabtable/readme.txt stays an object.
+    reserved("GET", "/asrhotvocabtable/<TableId>", "get_asr_vocabulary", "DescribeAsrVocabularyTable"),
+    reserved("DELETE", "/asrhotvocabtable/<TableId>", "delete_asr_vocabulary", "DeleteAsrVocabularyTable"),
 )
 
 #: MetaInsight: ``<appid>.ci.<region>`` in the Go/Java/Node SDKs, the bare host in Python's.
@@ -317,6 +318,7 @@ _CI_HOST = (
 CI_ROUTES: tuple[CiRoute, ...] = (
     *_MEDIA, *_SERVICE, *_AUDITING, *_SPEECH, *_META_INSIGHT, *_BUCKET, *_PROCESS, *_QUERY, *_HEADER, *_CI_HOST,
 )  # fmt: skip
+_INDEX = RouteIndex(CI_ROUTES)
 
 
 def match_ci(
@@ -327,5 +329,7 @@ def match_ci(
     *,
     host: Host = Host.OBJECT,
 ) -> CiRoute | None:
-    """The CI operation a request is, or None (see :func:`cosflow.api.ci_routes.first_match`)."""
-    return first_match(CI_ROUTES, method, path, query, headers, host)
+    """The CI operation a request is, or None: the first row of :data:`CI_ROUTES` it matches
+    (reserved paths, bucket sub-resources, ``ci-process`` values, processing queries, then the
+    ``Pic-Operations`` header); see :class:`cosflow.api.ci_routes.RouteIndex`."""
+    return _INDEX.match(method, path, query, headers, host)

@@ -8,7 +8,8 @@ Rules (design.md "Routing"):
 - Host ``ci.<region>.<domain>`` → CI with no bucket (``/mediabucket``, ``/dataset``...).
 - Any other host (``127.0.0.1:8080``) → path-style ``/<bucket>/<key>``; ``/`` is GET Service. The
   same CI table applies inside the bucket (``/<bucket>/<key>?imageInfo``), and a first segment that
-  is a bucket-less CI resource (``/mediabucket``: never a bucket name) is CI with no bucket.
+  is a bucket-less CI resource (``/mediabucket``: never a bucket name) is CI with no bucket, unless
+  the request is presigned (a link to an object, matched to its bucket by api/links.py).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ class Router:
         query: Mapping[str, str],
         headers: Mapping[str, str] | None = None,
     ) -> Target:
-        """Where a request goes. ``headers`` matter only for CI headers (``Pic-Operations``)."""
+        """Where a request goes. ``headers`` matter only for ``Pic-Operations`` (a CI operation on
+        any object request) and, for a write to a reserved path with a badly shaped id, an XML
+        ``Content-Type`` (``ci_routes``; docs/design-choices.md "Routing")."""
         path = unquote(raw_path) or "/"
         found = self._host.match(host)
         if found is None:
@@ -97,8 +100,11 @@ class Router:
     def _bare(
         self, method: str, path: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str] | None
     ) -> Target:
-        """Path style: a bucket-less CI resource first, else the CI table inside the bucket."""
-        service = match_ci(method, path, query, headers, host=Host.SERVICE)
+        """Path style: a bucket-less CI resource first, else the CI table inside the bucket. A
+        presigned request (signature in the query) is a link to an object, never a bucket-less CI
+        call: ``/playKey?q-signature=…`` is the key ``playKey`` of the bucket api/links.py finds."""
+        presigned = bool(query) and any(k.lower() == "q-signature" for k in query)
+        service = None if presigned else match_ci(method, path, query, headers, host=Host.SERVICE)
         if service is not None:
             return Target(Service.CI, Style.PATH, None, None, (path,), service, path)
         target = self._path_style(path, raw_path)
