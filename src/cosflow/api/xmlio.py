@@ -28,7 +28,11 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 
 def parse(data: bytes) -> ET.Element:
-    """Parse untrusted XML: DTDs, entities and external references are refused."""
+    """Parse untrusted XML: DTDs, entities and external references are refused.
+
+    Raises MalformedXML for anything that is not well-formed, including a declared ``encoding``
+    Python cannot decode with (``ebcdic-x``, ``rot13``, ``shift_jis``: expat raises LookupError
+    or ValueError for those, found by the fuzzer, tests/fuzz)."""
     if not data.strip():
         raise MalformedXML("the request body is empty")
     try:
@@ -37,6 +41,8 @@ def parse(data: bytes) -> ET.Element:
         raise MalformedXML("XML with a DTD, entities or external references is not accepted") from exc
     except ET.ParseError as exc:
         raise MalformedXML(f"the XML is not well-formed: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # the declared encoding= is unknown or not a text codec
+        raise MalformedXML("the XML declares an encoding that cannot be read; send UTF-8") from exc
 
 
 async def read_xml(request: Request, max_bytes: int) -> ET.Element:
