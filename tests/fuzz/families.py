@@ -24,7 +24,7 @@ from qcloud_cos.cos_comm import format_xml
 from cosflow.api.ci import HANDLERS
 from cosflow.api.ci_routes import Kind
 from cosflow.api.ci_table import CI_ROUTES, PROCESSING_VERBS
-from tests.fuzz.mutations import Draw
+from tests.fuzz.mutations import Draw, range_value
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY
 
 DOMAIN = "myqcloud.com"
@@ -133,12 +133,28 @@ def object_put(draw: Draw, s: State) -> Spec:
     )
 
 
+def _ranged(draw: Draw) -> tuple[list[tuple[str, bytes]], tuple[str, ...]]:
+    """Half the reads carry a drawn Range (valid or hostile), as range reads are most of a CDN's."""
+    if not draw(st.booleans()):
+        return [], ()
+    label, value = range_value(draw)
+    return [("Range", value)], (f"header:Range:{label}",)
+
+
 def object_get(draw: Draw, s: State) -> Spec:
-    return Spec("object.get", "GET", s.bucket, _pick(draw, s.keys), header_names=_READ_HEADERS, query_names=_RESPONSE)
+    headers, labels = _ranged(draw)
+    return Spec(
+        "object.get", "GET", s.bucket, _pick(draw, s.keys), headers=headers, labels=labels,
+        header_names=_READ_HEADERS, query_names=_RESPONSE,
+    )  # fmt: skip
 
 
 def object_head(draw: Draw, s: State) -> Spec:
-    return Spec("object.head", "HEAD", s.bucket, _pick(draw, s.keys), header_names=_READ_HEADERS, query_names=_RESPONSE)
+    headers, labels = _ranged(draw)
+    return Spec(
+        "object.head", "HEAD", s.bucket, _pick(draw, s.keys), headers=headers, labels=labels,
+        header_names=_READ_HEADERS, query_names=_RESPONSE,
+    )  # fmt: skip
 
 
 def object_delete(draw: Draw, s: State) -> Spec:

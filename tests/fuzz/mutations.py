@@ -28,7 +28,7 @@ def pct(text: str) -> str:
 #: Raw (percent-encoded) query values by class.
 QUERY_VALUES: dict[str, st.SearchStrategy[str]] = {
     "plain": st.sampled_from(["1", "0", "a", "true", "10", "1000", "Active", "Paused"]),
-    "huge-number": st.sampled_from([20, 310, 4301, 5000]).map(lambda n: "9" * n),
+    "huge-number": st.sampled_from([20, 4301, 5000]).map(lambda n: "9" * n),
     "negative": st.sampled_from(["-1", "-0", "-99999999999999999999"]),
     "float": st.sampled_from(["1.5", "1e309", "nan", "inf", "0x10", "1_000", "%201", "+1"]),
     "unicode-digits": st.sampled_from(["١٢٣", "１２", "²", "߁"]).map(pct),
@@ -46,7 +46,7 @@ QUERY_VALUES: dict[str, st.SearchStrategy[str]] = {
 #: Header values by class (bytes HTTP allows in a field value).
 HEADER_VALUES: dict[str, st.SearchStrategy[bytes]] = {
     "plain": st.sampled_from([b"1", b"0", b"a", b"text/plain", b"true"]),
-    "huge-number": st.sampled_from([20, 310, 4301]).map(lambda n: b"9" * n),
+    "huge-number": st.sampled_from([20, 4301, 5000]).map(lambda n: b"9" * n),
     "negative": st.sampled_from([b"-1", b"-99999999999999999999"]),
     "unicode": st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=16).map(
         lambda t: t.encode("utf-8")
@@ -73,7 +73,7 @@ def _number(draw: Draw) -> tuple[str, str]:
     value = {
         "small": lambda: str(draw(st.integers(0, 100))),
         "zero": lambda: "0",
-        "huge-number": lambda: "9" * draw(st.sampled_from([20, 310, 4301, 5000])),
+        "huge-number": lambda: "9" * draw(st.sampled_from([20, 4301, 5000])),
         "unicode-digits": lambda: draw(st.sampled_from(["١٢", "１", "²"])),
         "negative": lambda: "-5",
         "space": lambda: " 3",
@@ -197,7 +197,7 @@ def _text_value(draw: Draw) -> tuple[str, str]:
         st.sampled_from(["huge-number", "negative", "float", "unicode", "empty", "long", "control", "garbage"])
     )
     value = {
-        "huge-number": lambda: "9" * draw(st.sampled_from([20, 310, 4301, 5000])),
+        "huge-number": lambda: "9" * draw(st.sampled_from([20, 4301, 5000])),
         "negative": lambda: draw(st.sampled_from(["-1", "-99999999999999999999"])),
         "float": lambda: draw(st.sampled_from(["1.5", "1e309", "nan", "inf", "0x10"])),
         "unicode": lambda: draw(st.text(min_size=1, max_size=16)),
