@@ -37,8 +37,8 @@ def xml_safe(text: str) -> str:
 def parse(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_ELEMENTS) -> ET.Element:
     """Parse untrusted XML within bounds, checked while it is read (nothing deeper is built).
 
-    Raises :class:`MalformedXML` for XML that is not well-formed or has a DTD, entities or external
-    references (defusedxml), and :class:`XMLTooComplex` (a ``MalformedXML``) past ``max_depth``
+    Raises :class:`MalformedXML` for XML that is not well-formed, declares an encoding that cannot
+    be read (found by the fuzzer, tests/fuzz), or has a DTD, entities or external references (defusedxml), and :class:`XMLTooComplex` (a ``MalformedXML``) past ``max_depth``
     levels or ``max_elements`` elements."""
     raw = data.encode() if isinstance(data, str) else data
     depth = count = 0
@@ -61,6 +61,8 @@ def parse(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_elements: int = 
         raise MalformedXML("XML with a DTD, entities or external references is not accepted") from exc
     except ET.ParseError as exc:
         raise MalformedXML(f"the XML is not well-formed: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # a declared encoding= Python cannot read (ebcdic-x, rot13)
+        raise MalformedXML("the XML declares an encoding that cannot be read; send UTF-8") from exc
     if root is None:
         raise MalformedXML("the XML has no element")
     return root
