@@ -38,7 +38,8 @@ def parse(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_elements: int = 
     """Parse untrusted XML within bounds, checked while it is read (nothing deeper is built).
 
     Raises :class:`MalformedXML` for XML that is not well-formed, declares an encoding that cannot
-    be read (found by the fuzzer, tests/fuzz), or has a DTD, entities or external references (defusedxml), and :class:`XMLTooComplex` (a ``MalformedXML``) past ``max_depth``
+    be read (found by the fuzzer, tests/fuzz), or has a DTD, entities or external references
+    (defusedxml), and :class:`XMLTooComplex` (a ``MalformedXML``) past ``max_depth``
     levels or ``max_elements`` elements."""
     raw = data.encode() if isinstance(data, str) else data
     depth = count = 0
