@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,8 +34,19 @@ def next_seq(conn: Connection, run_id: str) -> int:
     )
 
 
-def claim_due(conn: Connection, now: datetime, limit: int, lease: timedelta) -> list[Callback]:
-    """Pending callbacks that are due, not leased, and first in line for their run; leased to us."""
+def claim_due(
+    conn: Connection,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    accept: Callable[[Callback], bool] = lambda _: True,
+    skip_urls: Collection[str] = (),
+) -> list[Callback]:
+    """Up to ``limit`` pending callbacks that are due, not leased, and first in line for their run,
+    oldest due first; each leased to us until ``now + lease``. ``accept`` is asked about each
+    candidate in turn and may pass over it (its destination is busy); rows whose URL is in
+    ``skip_urls`` are not even read. The candidates are read lazily, so passing over many rows of
+    a busy destination costs a scan, never a missed row of another."""
     earlier = aliased(callbacks)
     blocked = exists().where(
         earlier.c.run_id == callbacks.c.run_id, earlier.c.seq < callbacks.c.seq, earlier.c.state == "pending"
@@ -49,9 +60,20 @@ def claim_due(conn: Connection, now: datetime, limit: int, lease: timedelta) -> 
             ~blocked,
         )
         .order_by(callbacks.c.next_attempt_at, callbacks.c.created_at)
-        .limit(limit)
     )
-    rows = [_callback(r) for r in conn.execute(query)]
+    if skip_urls:
+        query = query.where(callbacks.c.url.not_in(list(skip_urls)))
+    rows: list[Callback] = []
+    if limit <= 0:
+        return rows
+    result = conn.execute(query)
+    for row in result:
+        callback = _callback(row)
+        if accept(callback):
+            rows.append(callback)
+            if len(rows) >= limit:
+                break
+    result.close()
     if rows:
         ids = [r.callback_id for r in rows]
         conn.execute(update(callbacks).where(callbacks.c.callback_id.in_(ids)).values(lease_until=now + lease))
