@@ -62,10 +62,10 @@ class Settings:
     #: Longest Retry-After honoured (seconds).
     callback_retry_after_cap: int = 3600
     #: Callback attempts in flight at once, in all.
-    callback_concurrency: int = 128
+    callback_concurrency: int = 256
     #: Callback attempts in flight at once to one destination (scheme + host + port): a destination
     #: that hangs holds at most this many slots, so others keep theirs.
-    callback_destination_concurrency: int = 8
+    callback_destination_concurrency: int = 16
     #: Standard Webhooks signing secret (``whsec_<base64>``); empty = unsigned (per-workflow secrets
     #: can still be set in NotifyConfig/SigningSecret).
     callback_secret: str = ""

@@ -64,7 +64,7 @@ class CallbackDispatcher:
         #: The hard limit of one attempt: the address check's DNS lookup included.
         self._budget = settings.callback_connect_timeout + settings.callback_timeout
         self._lease = timedelta(seconds=self._budget + LEASE_MARGIN)
-        self._finished: asyncio.Queue[Outcome] = asyncio.Queue()
+        self._finished: list[Outcome] = []
         self._event = asyncio.Event()
 
     async def start(self) -> None:
@@ -84,10 +84,7 @@ class CallbackDispatcher:
         )
         self._client = aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False)
         self._event = self._wakeup.bind()
-        self._tasks = [
-            asyncio.create_task(self._claim_loop(), name="cosflow-callbacks"),
-            asyncio.create_task(self._record_loop(), name="cosflow-callback-log"),
-        ]
+        self._tasks = [asyncio.create_task(self._loop(), name="cosflow-callbacks")]
 
     async def stop(self) -> None:
         """Attempts cut short here keep their leases; the next start releases them."""
@@ -102,25 +99,40 @@ class CallbackDispatcher:
         with self._engine.begin() as conn:
             return callback_rows.release_leases(conn)
 
-    def _claim(self, plan: Plan) -> list[Callback]:
-        with self._engine.begin() as conn:
-            return callback_rows.claim_due(
-                conn, times.now(), plan.room, self._lease, accept=plan.take, skip_urls=plan.skip_urls
-            )
-
-    async def _claim_loop(self) -> None:
-        """Claim what the free slots allow, start each attempt, then sleep until an attempt ends,
-        a callback is written or redelivered, or the poll comes round (retries falling due)."""
+    async def _loop(self) -> None:
+        """Record the attempts that finished and claim what the free slots allow, in one
+        transaction; start each claimed attempt on its own; then sleep until an attempt ends, a
+        callback is written or redelivered, or the poll comes round (retries falling due). A
+        failed transaction leaves its rows leased: when the lease runs out they are claimed and
+        attempted again (at least once)."""
         while True:
             self._event.clear()
-            try:
-                if self._slots.free > 0:
-                    for callback in await to_thread.run_sync(self._claim, self._slots.plan()):
+            finished, self._finished = self._finished, []
+            for outcome in finished:
+                self._slots.remove(outcome.callback)
+            if finished or self._slots.free > 0:
+                try:
+                    claimed = await to_thread.run_sync(self._settle, finished, self._slots.plan())
+                except Exception:
+                    log.exception("callback delivery loop failed; retrying")
+                else:
+                    _log_attempts(finished)
+                    for callback in claimed:
                         self._launch(callback)
-            except Exception:
-                log.exception("callback delivery loop failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), POLL_SECONDS)
+
+    def _settle(self, finished: list[Outcome], plan: Plan) -> list[Callback]:
+        """Record ``finished`` and claim by ``plan``: one writer, so the two never wait on each
+        other's lock."""
+        now = times.now()
+        with self._engine.begin() as conn:
+            callback_rows.record(conn, [(o.callback, o.attempt, self._next(o, now)) for o in finished])
+            if plan.room <= 0:
+                return []
+            return callback_rows.claim_due(
+                conn, now, plan.room, self._lease, accept=plan.take, skip_urls=plan.skip_urls
+            )
 
     def _launch(self, callback: Callback) -> None:
         self._slots.add(callback)
@@ -129,24 +141,9 @@ class CallbackDispatcher:
         task.add_done_callback(self._attempts.discard)
 
     async def _attempt(self, callback: Callback) -> None:
-        self._finished.put_nowait(await self.deliver(callback))
-
-    async def _record_loop(self) -> None:
-        """Record finished attempts, as many as have finished, in one transaction; then free their
-        slots and wake the claim loop. A failed write leaves the rows leased: when the lease runs
-        out they are claimed and attempted again (at least once)."""
-        while True:
-            outcomes = [await self._finished.get()]
-            while not self._finished.empty():
-                outcomes.append(self._finished.get_nowait())
-            try:
-                await to_thread.run_sync(self._record, outcomes)
-            except Exception:
-                log.exception("recording callback attempts failed; they are retried when their lease ends")
-            finally:
-                for outcome in outcomes:
-                    self._slots.remove(outcome.callback)
-                self._event.set()
+        outcome = await self.deliver(callback)
+        self._finished.append(outcome)  # after the await: the loop swaps the list meanwhile
+        self._event.set()
 
     async def deliver(self, callback: Callback) -> Outcome:
         started, moment = time.monotonic(), times.now()
@@ -207,24 +204,20 @@ class CallbackDispatcher:
             "last_error": outcome.attempt.error,
         }
 
-    def _record(self, outcomes: list[Outcome]) -> None:
-        now = times.now()
-        with self._engine.begin() as conn:
-            for outcome in outcomes:
-                callback_rows.record(conn, outcome.callback.callback_id, outcome.attempt, **self._next(outcome, now))
-        for outcome in outcomes:
-            level = logging.INFO if outcome.delivered else logging.WARNING
-            log.log(
-                level,
-                "callback attempt",
-                extra={
-                    "action": "callback",
-                    "run_id": outcome.callback.run_id,
-                    "event": outcome.callback.event,
-                    "status": outcome.attempt.status_code,
-                    "latency_ms": outcome.attempt.latency_ms,
-                },
-            )
+
+def _log_attempts(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        log.log(
+            logging.INFO if outcome.delivered else logging.WARNING,
+            "callback attempt",
+            extra={
+                "action": "callback",
+                "run_id": outcome.callback.run_id,
+                "event": outcome.callback.event,
+                "status": outcome.attempt.status_code,
+                "latency_ms": outcome.attempt.latency_ms,
+            },
+        )
 
 
 def _ms(started: float) -> int:

@@ -41,11 +41,11 @@ class Plan:
     #: URLs whose destination is full: the claim's query can pass over their rows.
     skip_urls: frozenset[str]
 
-    def take(self, callback: Callback) -> bool:
-        """Reserve a slot for ``callback`` if its destination and the whole have room."""
-        if self.room <= 0 or callback.callback_id in self.busy_ids:
+    def take(self, callback_id: str, url: str) -> bool:
+        """Reserve a slot for a callback to ``url`` if its destination and the whole have room."""
+        if self.room <= 0 or callback_id in self.busy_ids:
             return False
-        where = destination(callback.url)
+        where = destination(url)
         if self.counts[where] >= self.per_destination:
             return False
         self.counts[where] += 1

@@ -1,5 +1,5 @@
-"""Delivery slots (in all and per destination) and the claim that honours them, as units: the
-claim runs on a real SQLite outbox."""
+"""Delivery slots (in all and per destination), the claim that honours them and the batched record
+of attempts, as units: the claim and the record run on a real SQLite outbox."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from cosflow.callbacks.slots import Slots, destination
 from cosflow.db import callbacks as callback_rows
 from cosflow.db.engine import make_engine, migrate
-from cosflow.domain.deliveries import Callback
+from cosflow.domain.deliveries import Attempt, Callback
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=50)
@@ -79,9 +79,9 @@ def test_plan_keeps_to_both_bounds() -> None:
     a = [_callback("http://a.example/hook") for _ in range(3)]
     b = [_callback("http://b.example/hook") for _ in range(3)]
     c = [_callback("http://c.example/hook") for _ in range(3)]
-    taken = [cb for cb in [*a, *b, *c] if plan.take(cb)]
+    taken = [cb for cb in [*a, *b, *c] if plan.take(cb.callback_id, cb.url)]
     assert taken == [a[0], a[1], b[0], b[1], c[0]]  # 2 per destination, 5 in all
-    assert plan.room == 0 and not plan.take(_callback("http://d.example/"))
+    assert plan.room == 0 and not plan.take("msg_d", "http://d.example/")
     assert slots.free == 5  # a plan is a copy: nothing is held until the claim's rows are added
 
 
@@ -95,9 +95,9 @@ def test_slots_count_what_is_in_flight_and_free_it() -> None:
     assert slots.free == 1 and plan.room == 1
     assert plan.skip_urls == {"http://a.example/1", "http://a.example:80/2"}  # a is full, b is not
     assert plan.busy_ids == {a1.callback_id, a2.callback_id, b1.callback_id}
-    assert not plan.take(_callback("http://A.example/3"))  # a's share is taken, whatever the URL says
-    assert not plan.take(b1)  # in flight already: never twice
-    assert plan.take(_callback("http://b.example/2"))
+    assert not plan.take("msg_a3", "http://A.example/3")  # a's share is taken, whatever the URL says
+    assert not plan.take(b1.callback_id, b1.url)  # in flight already: never twice
+    assert plan.take("msg_b2", "http://b.example/2")
     slots.remove(a1)
     slots.remove(a1)  # removing twice frees once
     assert slots.free == 2 and slots.plan().skip_urls == frozenset()
@@ -146,3 +146,35 @@ def test_claim_takes_nothing_without_room(engine: Engine) -> None:
     with engine.begin() as conn:
         assert callback_rows.claim_due(conn, NOW, 0, LEASE) == []
         assert len(callback_rows.claim_due(conn, NOW, 1, LEASE)) == 1
+
+
+def test_record_writes_each_attempt_and_only_the_changes_given(engine: Engine) -> None:
+    delivered, retried = _callback("http://a.example/"), _callback("http://b.example/", age=5)
+    _seed(engine, [delivered, retried])
+    later = NOW + timedelta(seconds=30)
+    with engine.begin() as conn:
+        claimed = callback_rows.claim_due(conn, NOW, 2, LEASE)
+        assert len(claimed) == 2
+        callback_rows.record(
+            conn,
+            [
+                (
+                    delivered,
+                    Attempt(NOW, 200, 12, "", "ok"),
+                    {"state": "delivered", "attempts": 1, "delivered_at": NOW},
+                ),
+                (retried, Attempt(NOW, 503, 7, "HTTP 503", "busy"), {"attempts": 1, "next_attempt_at": later}),
+            ],
+        )
+        with pytest.raises(ValueError, match="lease_until"):
+            callback_rows.record(conn, [(retried, Attempt(NOW, 200, 1, "", ""), {"lease_until": None})])
+    with engine.connect() as conn:
+        done, done_attempts = callback_rows.get(conn, delivered.callback_id) or pytest.fail("missing")
+        again, again_attempts = callback_rows.get(conn, retried.callback_id) or pytest.fail("missing")
+    assert (done.state, done.attempts, done.delivered_at, done.next_attempt_at) == ("delivered", 1, NOW, NOW)
+    assert (again.state, again.attempts, again.last_error, again.next_attempt_at) == ("pending", 1, "", later)
+    assert [(a.status_code, a.response_body) for a in done_attempts] == [(200, "ok")]
+    assert [(a.status_code, a.error) for a in again_attempts] == [(503, "HTTP 503")]
+    with engine.begin() as conn:  # the leases are released: due again at its retry time, not before
+        assert callback_rows.claim_due(conn, NOW + timedelta(seconds=29), 5, LEASE) == []
+        assert [c.callback_id for c in callback_rows.claim_due(conn, later, 5, LEASE)] == [retried.callback_id]
