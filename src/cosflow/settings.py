@@ -64,8 +64,11 @@ class Settings:
     callback_timeout: float = 15.0
     #: Longest Retry-After honoured (seconds).
     callback_retry_after_cap: int = 3600
-    #: Callbacks delivered at once.
-    callback_concurrency: int = 64
+    #: Callback attempts in flight at once, in all.
+    callback_concurrency: int = 256
+    #: Callback attempts in flight at once to one destination (scheme + host + port): a destination
+    #: that hangs holds at most this many slots, so others keep theirs.
+    callback_destination_concurrency: int = 16
     #: Standard Webhooks signing secret (``whsec_<base64>``); empty = unsigned (per-workflow secrets
     #: can still be set in NotifyConfig/SigningSecret).
     callback_secret: str = ""
@@ -108,6 +111,7 @@ _ENV_KEYS: dict[str, str] = {
     "callback_timeout": "COSFLOW_CALLBACK_TIMEOUT",
     "callback_retry_after_cap": "COSFLOW_CALLBACK_RETRY_AFTER_CAP",
     "callback_concurrency": "COSFLOW_CALLBACK_CONCURRENCY",
+    "callback_destination_concurrency": "COSFLOW_CALLBACK_DESTINATION_CONCURRENCY",
     "callback_secret": "COSFLOW_CALLBACK_SECRET",
     "callback_deny_private": "COSFLOW_CALLBACK_DENY_PRIVATE",
 }
@@ -185,8 +189,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("callback_retry_schedule needs at least one entry")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
-    if settings.callback_concurrency < 1:
-        raise ConfigError("callback_concurrency must be at least 1")
+    if min(settings.callback_concurrency, settings.callback_destination_concurrency) < 1:
+        raise ConfigError("callback_concurrency and callback_destination_concurrency must be at least 1")
     if min(settings.task_timeout_seconds, settings.callback_timeout, settings.callback_connect_timeout) <= 0:
         raise ConfigError("task_timeout_seconds, callback_timeout and callback_connect_timeout must be positive")
     if min(settings.callback_retry_schedule) < 0:

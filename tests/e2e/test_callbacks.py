@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -310,6 +311,70 @@ def test_kill_9_with_callbacks_in_flight_delivers_at_once_after_restart(tmp_path
         events.setdefault(run, []).append(payload["EventName"])
     assert sorted(events) == sorted(run_ids)
     assert all(e == ["WorkflowStart", "TaskFinish", "WorkflowFinish"] for e in events.values())
+
+
+def test_hanging_destinations_delay_no_one_else(tmp_path: Any) -> None:
+    """Ten receivers accept connections and never answer, with a 30 s attempt timeout; a healthy
+    receiver still gets each of its callbacks within seconds of its event, in order per run. One
+    hanging host is flooded with more runs than the whole in-flight bound: the per-destination
+    bound keeps it to its share (it never holds more than 2 connections)."""
+    import time
+
+    from tests.support.receiver import HangingReceiver
+
+    env = {
+        "COSFLOW_WORKERS": "4",
+        "COSFLOW_CALLBACK_TIMEOUT": "30",
+        "COSFLOW_CALLBACK_CONCURRENCY": "32",
+        "COSFLOW_CALLBACK_DESTINATION_CONCURRENCY": "2",
+        "COSFLOW_CALLBACK_SECRET": CALLBACK_SECRET,
+    }
+    hanging = [HangingReceiver().start() for _ in range(10)]
+    healthy = Receiver().start()
+    server = ServerProcess(tmp_path / "data", env=env, module="tests.support.testserver").start()
+    try:
+        client = make_client(server.port)
+        buckets = [f"hang{n}-1250000000" for n in range(10)]
+        for name, receiver in zip(buckets, hanging, strict=True):
+            client.create_bucket(Bucket=name)
+            _workflow(client, name, _notify(receiver, "JSON"), smart=False)
+        client.create_bucket(Bucket="healthy-1250000000")
+        workflow_id = _workflow(client, "healthy-1250000000", _notify(healthy, "JSON"), smart=False)
+        for n, name in enumerate(buckets):
+            for k in range(40 if n == 0 else 2):  # the first hanging host gets more than the bound
+                client.put_object(Bucket=name, Key=f"k/{k}.mp4", Body=b"x")
+        deadline = time.monotonic() + 10  # let every hanging host take its first attempts
+        while not all(h.connections for h in hanging) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for k in range(10):
+            client.put_object(Bucket="healthy-1250000000", Key=f"k/{k}.mp4", Body=b"x")
+            time.sleep(0.1)
+        deadline = time.monotonic() + 20  # well short of the 30 s a hanging attempt lasts
+        while len(healthy.received) < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        got = list(healthy.received)
+        run_ids = [r["RunId"] for r in runs_of(client, "healthy-1250000000", workflow_id)]
+        created = {
+            c["id"]: datetime.fromisoformat(c["created_at"]).timestamp()
+            for run_id in run_ids
+            for c in _api(server, client, "GET", "/api/callbacks", run_id=run_id).json()["callbacks"]
+        }
+        connections = [h.connections for h in hanging]
+    finally:
+        server.stop()
+        healthy.stop()
+        for receiver in hanging:
+            receiver.stop()
+    late = sorted(round(r.at - created[r.headers["webhook-id"]], 2) for r in got)
+    assert len(got) == 30 and late[-1] < 5.0, f"{len(got)} of 30 arrived; seconds from event to arrival: {late}"
+    events: dict[str, list[str]] = {}
+    for r in got:
+        payload = json.loads(r.body)
+        run = payload.get("WorkflowExecution", {}).get("RunId") or payload["JobsDetail"]["Workflow"]["RunId"]
+        events.setdefault(run, []).append(payload["EventName"])
+    assert sorted(events) == sorted(run_ids) and len(run_ids) == 10
+    assert all(e == ["WorkflowStart", "TaskFinish", "WorkflowFinish"] for e in events.values()), events
+    assert connections[0] <= 2 and all(connections), connections  # every host tried, the flood kept to 2
 
 
 def test_retry_after_is_honoured(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:

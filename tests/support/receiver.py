@@ -1,8 +1,11 @@
 """A real HTTP callback receiver on 127.0.0.1 whose behaviour a test can change while it runs
-(status codes, delays, Retry-After), recording every request (Svix TestReceiver style)."""
+(status codes, delays, Retry-After), recording every request (Svix TestReceiver style); and one that
+accepts connections but never answers."""
 
 from __future__ import annotations
 
+import selectors
+import socket
 import sys
 import threading
 import time
@@ -89,3 +92,56 @@ class Receiver:
                     return list(self.received)
             time.sleep(0.05)
         raise AssertionError(f"expected {count} callbacks, got {len(self.received)}")
+
+
+class HangingReceiver:
+    """A destination that accepts connections and reads what is sent, but never answers (a hung
+    application server behind a live socket). Each accepted connection is held open until
+    :meth:`stop`; ``connections`` counts them."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=512)
+        self._held: list[socket.socket] = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/hook"
+
+    def start(self) -> HangingReceiver:
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            while not self._stopped.is_set():
+                for key, _ in selector.select(timeout=0.1):
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    if sock is self._listener:
+                        conn, _ = sock.accept()
+                        conn.setblocking(False)
+                        self._held.append(conn)
+                        self.connections += 1
+                        selector.register(conn, selectors.EVENT_READ)
+                    elif not _read_some(sock):
+                        selector.unregister(sock)  # the sender gave up; nothing to answer anyway
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(5)
+        for conn in [*self._held, self._listener]:
+            conn.close()
+
+
+def _read_some(conn: socket.socket) -> bool:
+    """Read and drop what arrived; False once the peer has closed."""
+    try:
+        return bool(conn.recv(65536))
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False

@@ -123,6 +123,7 @@ def test_a_misspelt_switch_is_an_error_not_false() -> None:
     ("variable", "value", "named"),
     [
         ("COSFLOW_CALLBACK_CONCURRENCY", "0", "callback_concurrency"),
+        ("COSFLOW_CALLBACK_DESTINATION_CONCURRENCY", "0", "callback_destination_concurrency"),
         ("COSFLOW_CALLBACK_TIMEOUT", "0", "callback_timeout"),
         ("COSFLOW_TASK_TIMEOUT_SECONDS", "-5", "task_timeout_seconds"),
         ("COSFLOW_CALLBACK_RETRY_SCHEDULE", "0,-1", "callback_retry_schedule"),

@@ -1,10 +1,17 @@
-"""The delivery loop: claim due callbacks (first in line per run), POST them concurrently, record
+"""The delivery loop: claim due callbacks (first in line per run), attempt each on its own, record
 every attempt, schedule retries. At least once; in order per run.
 
-A claimed batch is leased for as long as delivering it can last (its waves of concurrent attempts,
-each at most connect + total timeout) plus a margin, so if the process dies mid-attempt another
-claim can take it after the lease. At start the server holds the data directory alone
-(``storage.dirlock``), so leases left by a dead predecessor are released at once rather than waited out."""
+Attempts are independent: a claim loop keeps claiming while slow attempts are in flight, bounded by
+``callback_concurrency`` attempts in all and ``callback_destination_concurrency`` per destination
+(scheme + host + port, :mod:`cosflow.callbacks.slots`), so a destination that hangs holds only its
+own share and delays only its own callbacks. A finished attempt is recorded (with whatever others
+finished meanwhile, in one transaction) and frees its slot, which wakes the claim loop: the run's
+next callback becomes eligible at once.
+
+Each claimed row is leased for one attempt (``callback_connect_timeout`` + ``callback_timeout``,
+the attempt's hard limit) plus a margin, so if the process dies mid-attempt another claim can take
+it after the lease. At start the server holds the data directory alone (``storage.dirlock``), so
+leases left by a dead predecessor are released at once rather than waited out."""
 
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from sqlalchemy import Engine
 
 from cosflow import __version__
 from cosflow.callbacks.guard import GuardedResolver, Refused, check_url
+from cosflow.callbacks.slots import Plan, Slots
 from cosflow.db import callbacks as callback_rows
 from cosflow.domain import callbacks as bodies
 from cosflow.domain import failures, times
@@ -31,9 +39,8 @@ from cosflow.settings import Settings
 
 log = logging.getLogger(__name__)
 BODY_CAP = 4096
-LEASE_MARGIN = 30.0  # seconds beyond the longest possible attempt
+LEASE_MARGIN = 30.0  # seconds beyond the longest possible attempt, for recording it
 POLL_SECONDS = 0.5
-BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -50,13 +57,15 @@ class CallbackDispatcher:
         self._engine = engine
         self._settings = settings
         self._wakeup = wakeup
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._attempts: set[asyncio.Task[None]] = set()
         self._client: aiohttp.ClientSession | None = None
-        # A claimed batch is delivered in waves of callback_concurrency; the last wave must still
-        # hold its lease when its attempt ends.
-        waves = -(-BATCH // settings.callback_concurrency)
-        attempt = settings.callback_connect_timeout + settings.callback_timeout
-        self._lease = timedelta(seconds=waves * attempt + LEASE_MARGIN)
+        self._slots = Slots(settings.callback_concurrency, settings.callback_destination_concurrency)
+        #: The hard limit of one attempt: the address check's DNS lookup included.
+        self._budget = settings.callback_connect_timeout + settings.callback_timeout
+        self._lease = timedelta(seconds=self._budget + LEASE_MARGIN)
+        self._finished: list[Outcome] = []
+        self._event = asyncio.Event()
 
     async def start(self) -> None:
         released = await to_thread.run_sync(self._release_stale_leases)
@@ -69,16 +78,20 @@ class CallbackDispatcher:
         )
         connector = aiohttp.TCPConnector(
             limit=self._settings.callback_concurrency,
+            limit_per_host=self._settings.callback_destination_concurrency,
             resolver=GuardedResolver(self._settings.callback_deny_private),
             ttl_dns_cache=60,
         )
         self._client = aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False)
-        self._task = asyncio.create_task(self._loop(self._wakeup.bind()), name="cosflow-callbacks")
+        self._event = self._wakeup.bind()
+        self._tasks = [asyncio.create_task(self._loop(), name="cosflow-callbacks")]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Attempts cut short here keep their leases; the next start releases them."""
+        pending = [*self._tasks, *self._attempts]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         if self._client is not None:
             await self._client.close()
 
@@ -86,51 +99,64 @@ class CallbackDispatcher:
         with self._engine.begin() as conn:
             return callback_rows.release_leases(conn)
 
-    def _claim(self) -> list[Callback]:
-        with self._engine.begin() as conn:
-            return callback_rows.claim_due(conn, times.now(), BATCH, self._lease)
-
-    async def _loop(self, event: asyncio.Event) -> None:
+    async def _loop(self) -> None:
+        """Record the attempts that finished and claim what the free slots allow, in one
+        transaction; start each claimed attempt on its own; then sleep until an attempt ends, a
+        callback is written or redelivered, or the poll comes round (retries falling due). A
+        failed transaction leaves its rows leased: when the lease runs out they are claimed and
+        attempted again (at least once)."""
         while True:
-            event.clear()
-            try:
-                batch = await to_thread.run_sync(self._claim)
-                if batch:
-                    await self._deliver_batch(batch)
-                    continue  # more may be due (and the next in line per run just became eligible)
-            except Exception:
-                log.exception("callback delivery loop failed; retrying")
+            self._event.clear()
+            finished, self._finished = self._finished, []
+            for outcome in finished:
+                self._slots.remove(outcome.callback)
+            if finished or self._slots.free > 0:
+                try:
+                    claimed = await to_thread.run_sync(self._settle, finished, self._slots.plan())
+                except Exception:
+                    log.exception("callback delivery loop failed; retrying")
+                else:
+                    _log_attempts(finished)
+                    for callback in claimed:
+                        self._launch(callback)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self._event.wait(), POLL_SECONDS)
 
-    async def _deliver_batch(self, batch: list[Callback]) -> None:
-        gate = asyncio.Semaphore(self._settings.callback_concurrency)
+    def _settle(self, finished: list[Outcome], plan: Plan) -> list[Callback]:
+        """Record ``finished`` and claim by ``plan``: one writer, so the two never wait on each
+        other's lock."""
+        now = times.now()
+        with self._engine.begin() as conn:
+            callback_rows.record(conn, [(o.callback, o.attempt, self._next(o, now)) for o in finished])
+            if plan.room <= 0:
+                return []
+            return callback_rows.claim_due(
+                conn, now, plan.room, self._lease, accept=plan.take, skip_urls=plan.skip_urls
+            )
 
-        async def one(callback: Callback) -> Outcome:
-            async with gate:
-                return await self.deliver(callback)
+    def _launch(self, callback: Callback) -> None:
+        self._slots.add(callback)
+        task = asyncio.create_task(self._attempt(callback), name=f"callback-{callback.callback_id}")
+        self._attempts.add(task)
+        task.add_done_callback(self._attempts.discard)
 
-        outcomes = await asyncio.gather(*(one(c) for c in batch))
-        await to_thread.run_sync(self._record, outcomes)
+    async def _attempt(self, callback: Callback) -> None:
+        outcome = await self.deliver(callback)
+        self._finished.append(outcome)  # after the await: the loop swaps the list meanwhile
+        self._event.set()
 
     async def deliver(self, callback: Callback) -> Outcome:
         started, moment = time.monotonic(), times.now()
-        body = callback.body.encode()
         try:
-            await check_url(callback.url, self._settings.callback_deny_private)
-            assert self._client is not None
-            headers = self._headers(callback, body)
-            async with self._client.post(callback.url, data=body, headers=headers, allow_redirects=False) as response:
-                text = (await response.content.read(BODY_CAP)).decode("utf-8", "replace")
-                status = response.status
-                retry_after = _retry_after(response.headers.get("retry-after", ""))
+            async with asyncio.timeout(self._budget):
+                status, text, retry_after = await self._post(callback)
         except Refused as exc:
             return Outcome(callback, Attempt(moment, None, _ms(started), f"refused: {exc}", ""), False, True, None)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # OSError: DNS failed, and the like
             # shown in the delivery log: addresses stay, errno numbers and local paths do not
             error = failures.scrub(f"{type(exc).__name__}: {exc}", {}, ()) if str(exc) else type(exc).__name__
             return Outcome(callback, Attempt(moment, None, _ms(started), error, ""), False, False, None)
-        except Exception as exc:  # never lose the batch's bookkeeping to one odd callback
+        except Exception as exc:  # one odd callback is a recorded, retried failure, never a lost slot
             log.exception("callback attempt failed unexpectedly", extra={"callback_id": callback.callback_id})
             error = f"internal error: {type(exc).__name__} (the server log has the detail)"
             return Outcome(callback, Attempt(moment, None, _ms(started), error, ""), False, False, None)
@@ -141,6 +167,16 @@ class CallbackDispatcher:
         )
         attempt = Attempt(moment, status, _ms(started), error, text)
         return Outcome(callback, attempt, 200 <= status < 300, status == 410, retry_after)
+
+    async def _post(self, callback: Callback) -> tuple[int, str, float | None]:
+        """Status, the first :data:`BODY_CAP` bytes of the answer, and its Retry-After."""
+        body = callback.body.encode()
+        await check_url(callback.url, self._settings.callback_deny_private)
+        assert self._client is not None
+        headers = self._headers(callback, body)
+        async with self._client.post(callback.url, data=body, headers=headers, allow_redirects=False) as response:
+            text = (await response.content.read(BODY_CAP)).decode("utf-8", "replace")
+            return response.status, text, _retry_after(response.headers.get("retry-after", ""))
 
     def _headers(self, callback: Callback, body: bytes) -> dict[str, str]:
         headers = {"Content-Type": callback.content_type, "User-Agent": f"cosflow-callback/{__version__}"}
@@ -169,24 +205,20 @@ class CallbackDispatcher:
             "last_error": outcome.attempt.error,
         }
 
-    def _record(self, outcomes: list[Outcome]) -> None:
-        now = times.now()
-        with self._engine.begin() as conn:
-            for outcome in outcomes:
-                callback_rows.record(conn, outcome.callback.callback_id, outcome.attempt, **self._next(outcome, now))
-        for outcome in outcomes:
-            level = logging.INFO if outcome.delivered else logging.WARNING
-            log.log(
-                level,
-                "callback attempt",
-                extra={
-                    "action": "callback",
-                    "run_id": outcome.callback.run_id,
-                    "event": outcome.callback.event,
-                    "status": outcome.attempt.status_code,
-                    "latency_ms": outcome.attempt.latency_ms,
-                },
-            )
+
+def _log_attempts(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        log.log(
+            logging.INFO if outcome.delivered else logging.WARNING,
+            "callback attempt",
+            extra={
+                "action": "callback",
+                "run_id": outcome.callback.run_id,
+                "event": outcome.callback.event,
+                "status": outcome.attempt.status_code,
+                "latency_ms": outcome.attempt.latency_ms,
+            },
+        )
 
 
 def _ms(started: float) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from cosflow.db.tables import callback_attempts, callbacks
@@ -34,28 +34,71 @@ def next_seq(conn: Connection, run_id: str) -> int:
     )
 
 
-def claim_due(conn: Connection, now: datetime, limit: int, lease: timedelta) -> list[Callback]:
-    """Pending callbacks that are due, not leased, and first in line for their run; leased to us."""
+def _due_query(skipping: bool) -> Select[Any]:
+    """Ids and URLs of pending callbacks due at ``:now``, not leased, first in line for their run,
+    in the due index's own order (ties by rowid in SQLite): nothing is sorted, so reading the
+    first ``:wanted`` costs those rows, not the size of the backlog."""
     earlier = aliased(callbacks)
     blocked = exists().where(
         earlier.c.run_id == callbacks.c.run_id, earlier.c.seq < callbacks.c.seq, earlier.c.state == "pending"
     )
+    now = bindparam("now", type_=callbacks.c.next_attempt_at.type)
     query = (
-        select(callbacks)
+        select(callbacks.c.callback_id, callbacks.c.url)
         .where(
             callbacks.c.state == "pending",
             callbacks.c.next_attempt_at <= now,
             (callbacks.c.lease_until.is_(None)) | (callbacks.c.lease_until < now),
             ~blocked,
         )
-        .order_by(callbacks.c.next_attempt_at, callbacks.c.created_at)
-        .limit(limit)
+        .order_by(callbacks.c.next_attempt_at)
+        .limit(bindparam("wanted"))
     )
-    rows = [_callback(r) for r in conn.execute(query)]
-    if rows:
-        ids = [r.callback_id for r in rows]
-        conn.execute(update(callbacks).where(callbacks.c.callback_id.in_(ids)).values(lease_until=now + lease))
-    return rows
+    return query.where(callbacks.c.url.not_in(bindparam("skip", expanding=True))) if skipping else query
+
+
+_DUE = _due_query(skipping=False)
+_DUE_SKIPPING = _due_query(skipping=True)
+
+
+def claim_due(
+    conn: Connection,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    accept: Callable[[str, str], bool] = lambda _id, _url: True,
+    skip_urls: Collection[str] = (),
+) -> list[Callback]:
+    """Up to ``limit`` pending callbacks that are due, not leased, and first in line for their run,
+    oldest due first; each leased to us until ``now + lease``.
+
+    ``accept(callback_id, url)`` may pass over a candidate because of where it goes (its
+    destination is busy); the rest of that URL's rows are then left out of this claim, as are those
+    in ``skip_urls``. Each round reads at most what is still wanted and either takes a row or
+    leaves out a new URL, so a backlog for a busy destination is passed over by the database, not
+    read row by row."""
+    taken: list[str] = []
+    skip = set(skip_urls)
+    while len(taken) < limit:
+        wanted = limit - len(taken)
+        params: dict[str, Any] = {"now": now, "wanted": wanted}
+        if skip:
+            params["skip"] = sorted(skip)
+        candidates = conn.execute(_DUE_SKIPPING if skip else _DUE, params).all()
+        chosen = [row.callback_id for row in candidates if accept(row.callback_id, row.url)]
+        picked = set(chosen)
+        if chosen:
+            leased = update(callbacks).where(callbacks.c.callback_id.in_(chosen)).values(lease_until=now + lease)
+            conn.execute(leased)
+        taken += chosen
+        skip.update(row.url for row in candidates if row.callback_id not in picked)
+        if len(candidates) < wanted:
+            break  # nothing more is due
+    if not taken:
+        return []
+    rows = conn.execute(select(callbacks).where(callbacks.c.callback_id.in_(taken)))
+    found = {row.callback_id: _callback(row) for row in rows}
+    return [found[callback_id] for callback_id in taken]
 
 
 def release_leases(conn: Connection) -> int:
@@ -68,18 +111,42 @@ def release_leases(conn: Connection) -> int:
     return result.rowcount
 
 
-def record(conn: Connection, callback_id: str, attempt: Attempt, **changes: Any) -> None:
+#: What recording an attempt may change on its callback (the lease is always released).
+_RECORDED = ("state", "attempts", "next_attempt_at", "last_error", "delivered_at")
+
+
+def record(conn: Connection, results: Sequence[tuple[Callback, Attempt, Mapping[str, Any]]]) -> None:
+    """Each attempt into the log, and its callback's changes (keys of ``_RECORDED``; the rest keep
+    the values the claim read) with the lease released: two statements for the lot."""
+    for _, _, changes in results:
+        if not set(changes) <= set(_RECORDED):
+            raise ValueError(f"cannot record {sorted(set(changes) - set(_RECORDED))}")
+    if not results:
+        return
     conn.execute(
-        insert(callback_attempts).values(
-            callback_id=callback_id,
-            attempted_at=attempt.attempted_at,
-            status_code=attempt.status_code,
-            latency_ms=attempt.latency_ms,
-            error=attempt.error,
-            response_body=attempt.response_body,
-        )
+        insert(callback_attempts),
+        [
+            {
+                "callback_id": callback.callback_id,
+                "attempted_at": attempt.attempted_at,
+                "status_code": attempt.status_code,
+                "latency_ms": attempt.latency_ms,
+                "error": attempt.error,
+                "response_body": attempt.response_body,
+            }
+            for callback, attempt, _ in results
+        ],
     )
-    conn.execute(update(callbacks).where(callbacks.c.callback_id == callback_id).values(lease_until=None, **changes))
+    statement = (
+        update(callbacks)
+        .where(callbacks.c.callback_id == bindparam("the_id"))
+        .values(lease_until=None, **{name: bindparam(f"new_{name}") for name in _RECORDED})
+    )
+    values = [
+        {"the_id": callback.callback_id, **{f"new_{n}": changes.get(n, getattr(callback, n)) for n in _RECORDED}}
+        for callback, _, changes in results
+    ]
+    conn.execute(statement, values)
 
 
 def get(conn: Connection, callback_id: str) -> tuple[Callback, list[Attempt]] | None:
