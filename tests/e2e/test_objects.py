@@ -8,11 +8,14 @@ import io
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
+import httpx
 import pytest
 from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
 from tests.support.refusals import assert_absent
+from tests.support.server import REGION, ServerProcess
+from tests.support.signing import error_code
 
 
 def _read(client: CosS3Client, bucket: str, key: str, **kwargs: object) -> bytes:
@@ -102,6 +105,31 @@ def test_unsatisfiable_range_is_416(client: CosS3Client, bucket: str) -> None:
     with pytest.raises(CosServiceError) as err:
         client.get_object(Bucket=bucket, Key="r.bin", Range="bytes=10-20")
     assert (err.value.get_status_code(), err.value.get_error_code()) == (416, "InvalidRange")
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status", "code"),
+    [
+        ("bytes=-5", 200, ""),
+        ("bytes=-1", 200, ""),
+        ("bytes=-0", 416, "InvalidRange"),
+        ("bytes=0-", 416, "InvalidRange"),
+    ],
+)
+def test_ranges_of_an_empty_object(
+    client: CosS3Client, server: ServerProcess, bucket: str, range_header: str, status: int, code: str
+) -> None:
+    """A suffix range of an empty object is the whole (empty) object with 200, as Amazon S3 answers
+    (RFC 9110 §14.1.3 calls it satisfiable, and no 206 can describe it: never ``bytes 0--1/0``).
+    A range naming a first byte, or an empty suffix, selects nothing: 416."""
+    client.put_object(Bucket=bucket, Key="empty", Body=b"")
+    host = f"{bucket}.cos.{REGION}.myqcloud.com"
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key="empty", Headers={"Host": host})
+    resp = httpx.get(f"{server.endpoint}/empty", headers={"Host": host, "Authorization": auth, "Range": range_header})
+    assert (resp.status_code, error_code(resp)) == (status, code), resp.text
+    if status == 200:
+        assert resp.content == b"" and resp.headers["Content-Length"] == "0"
+        assert "Content-Range" not in resp.headers
 
 
 def test_conditional_gets(client: CosS3Client, bucket: str) -> None:
