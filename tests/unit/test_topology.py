@@ -395,6 +395,16 @@ def test_ext_filter_keys_without_extension() -> None:
     assert f.matches("dir.d/file.mp4", "")
 
 
+def test_ext_filter_extension_follows_the_last_dot() -> None:
+    video = ext_filter(State="On", Video="true")
+    for key in ("a.b.mp4", "dir.x/clip.final.v2.MOV", "..mp4", "2024.01.01.flv"):
+        assert video.matches(key, ""), key
+    for key in ("a.mp4.txt", "movie.mp4.part", "a.mp4.", "v.mp4/readme"):
+        assert not video.matches(key, ""), key
+    custom = ext_filter(State="On", Custom="true", CustomExts="gz")
+    assert custom.matches("backup.tar.gz", "") and not custom.matches("a.gz.bak", "")
+
+
 def test_ext_filter_content_type_mode() -> None:
     f = ext_filter(State="On", Video="true", ContentType="true")
     assert f.matches("a.bin", "video/mp4")
