@@ -1,0 +1,171 @@
+"""The scheduler's fan-in over a real SQLite file: a node gets its task only once every parent
+succeeded, after the last of them ended (microsecond times from the database, not the API's
+seconds), with every parent's outputs as its inputs in parent order; a failed parent means no task
+and a Failed run.
+
+The executor is left out: the test claims tasks and reports their results the way it would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from sqlalchemy import Engine
+
+from cosflow.db import runs as run_rows
+from cosflow.db.engine import make_engine, migrate
+from cosflow.domain.ci import Run, Task, Workflow
+from cosflow.services.buckets import BucketService
+from cosflow.services.callbacks import CallbackRecorder
+from cosflow.services.scheduler import Scheduler
+from cosflow.settings import Settings
+
+BUCKET = "fan-1250000000"
+UPLOAD = [BUCKET, "in/v.mp4"]
+WHEN = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _topology(deps: dict[str, str]) -> str:
+    nodes = {key for targets in deps.values() for key in targets.split(",")} | set(deps)
+    node_xml = "".join(
+        f"<{key}><Type>Transcode</Type><Operation><Output><Object>o/{key}/${{InputName}}.${{Ext}}</Object>"
+        "</Output></Operation></" + key + ">"
+        for key in sorted(nodes - {"Start", "End"})
+    )
+    dep_xml = "".join(f"<{k}>{v}</{k}>" for k, v in deps.items())
+    start = "<Start><Type>Start</Type><Input><ObjectPrefix>in/</ObjectPrefix></Input></Start>"
+    return f"<Topology><Dependencies>{dep_xml}</Dependencies><Nodes>{start}{node_xml}</Nodes></Topology>"
+
+
+class World:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.wakes = 0
+        self.scheduler = Scheduler(engine, self._wake, CallbackRecorder(Settings()))
+
+    def _wake(self) -> None:
+        self.wakes += 1
+
+    def start(self, deps: dict[str, str]) -> Run:
+        workflow = Workflow("w1", BUCKET, "fan", "Active", _topology(deps), WHEN, WHEN)
+        with self.engine.begin() as conn:
+            return self.scheduler.start_run(conn, workflow, BUCKET, UPLOAD[1], [])
+
+    def tasks(self, run: Run) -> dict[str, Task]:
+        with self.engine.connect() as conn:
+            return {t.node_key: t for t in run_rows.run_tasks(conn, run.run_id)}
+
+    def run_state(self, run: Run) -> Run:
+        with self.engine.connect() as conn:
+            found = run_rows.get_run(conn, run.run_id)
+        assert found is not None
+        return found
+
+    def claim(self) -> list[str]:
+        return anyio.run(self.scheduler.claim, 100)
+
+    def succeed(self, task: Task, *keys: str) -> None:
+        self.scheduler.task_succeeded(task.job_id, {"objects": [{"bucket": BUCKET, "key": k} for k in keys]})
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'cosflow.db'}")
+    migrate(engine)
+
+    async def create() -> None:
+        await BucketService(engine, Settings()).create(BUCKET, None)
+
+    anyio.run(create)
+    yield World(engine)
+    engine.dispose()
+
+
+DIAMOND = {"Start": "A,B", "A": "C", "B": "C", "C": "End"}
+
+
+def test_the_fan_in_task_waits_for_every_parent(world: World) -> None:
+    run = world.start(DIAMOND)
+    first = world.tasks(run)
+    assert set(first) == {"A", "B"} and all(t.inputs == [UPLOAD] for t in first.values())
+    assert sorted(world.claim()) == sorted(t.job_id for t in first.values())
+
+    world.succeed(first["A"], "o/A/v.mp4")
+    assert set(world.tasks(run)) == {"A", "B"}, "C was created while B was still running"
+    assert world.claim() == []
+
+    world.succeed(first["B"], "o/B/v.mp4", "o/B/v-1.mp4")
+    tasks = world.tasks(run)
+    assert set(tasks) == {"A", "B", "C"}
+    c = tasks["C"]
+    assert c.state == "Submitted"
+    assert c.inputs == [[BUCKET, "o/A/v.mp4"], [BUCKET, "o/B/v.mp4"], [BUCKET, "o/B/v-1.mp4"]]
+    ended = [tasks[p].ended_at for p in ("A", "B")]
+    assert all(e is not None for e in ended)
+    assert c.created_at >= max(ended), (c.created_at, ended)  # type: ignore[type-var]
+    assert world.run_state(run).state == "Running"
+
+    assert world.claim() == [c.job_id]
+    world.succeed(c, "o/C/v.mp4")
+    final = world.run_state(run)
+    assert (final.state, final.code) == ("Success", "Success") and final.finished_at is not None
+
+
+def test_parents_finishing_in_the_other_order_give_the_same_inputs(world: World) -> None:
+    run = world.start(DIAMOND)
+    first = world.tasks(run)
+    world.claim()
+    world.succeed(first["B"], "o/B/v.mp4")
+    assert set(world.tasks(run)) == {"A", "B"}
+    world.succeed(first["A"], "o/A/v.mp4")
+    assert world.tasks(run)["C"].inputs == [[BUCKET, "o/A/v.mp4"], [BUCKET, "o/B/v.mp4"]]  # parent order
+
+
+def test_a_failed_parent_means_no_fan_in_task_and_a_failed_run(world: World) -> None:
+    run = world.start(DIAMOND)
+    first = world.tasks(run)
+    world.claim()
+    world.succeed(first["A"], "o/A/v.mp4")
+    world.scheduler.task_failed(first["B"].job_id, "TestFailure", "told to fail")
+    assert set(world.tasks(run)) == {"A", "B"}
+    final = world.run_state(run)
+    assert (final.state, final.code) == ("Failed", "TestFailure")
+    assert final.message == "task B failed: told to fail"
+
+
+def test_a_node_under_start_and_a_task_reads_the_upload_and_the_parent(world: World) -> None:
+    run = world.start({"Start": "A,C", "A": "C", "C": "End"})
+    first = world.tasks(run)
+    assert set(first) == {"A"}, "C has a task parent: it must wait for it"
+    world.claim()
+    world.succeed(first["A"], "o/A/v.mp4")
+    assert world.tasks(run)["C"].inputs == [UPLOAD, [BUCKET, "o/A/v.mp4"]]
+
+
+def test_a_duplicate_success_report_creates_nothing_twice(world: World) -> None:
+    run = world.start({"Start": "A", "A": "B", "B": "End"})
+    a = world.tasks(run)["A"]
+    world.claim()
+    world.succeed(a, "o/A/v.mp4")
+    wakes = world.wakes
+    world.succeed(a, "o/A/other.mp4")  # a redelivered report of a task already final
+    tasks = world.tasks(run)
+    assert len(tasks) == 2 and tasks["A"].result == {"objects": [{"bucket": BUCKET, "key": "o/A/v.mp4"}]}
+    assert world.wakes == wakes
+
+
+def test_a_chain_runs_node_after_node(world: World) -> None:
+    run = world.start({"Start": "A", "A": "B", "B": "End"})
+    seen: list[Any] = []
+    for key in ("A", "B"):
+        task = world.tasks(run)[key]
+        seen.append(task.inputs)
+        assert world.claim() == [task.job_id]
+        world.succeed(task, f"o/{key}/v.mp4")
+    assert seen == [[UPLOAD], [[BUCKET, "o/A/v.mp4"]]]
+    assert world.run_state(run).state == "Success"
