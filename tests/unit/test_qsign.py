@@ -297,3 +297,40 @@ def test_parse_authorization_sign_and_key_time_must_agree() -> None:
     """The window is read from the signed q-key-time; an edited q-sign-time must not pass."""
     with pytest.raises(AccessDenied, match="same window"):
         qsign.parse_authorization({**_fields(), "q-sign-time": "1480932292;1999999999"})
+
+
+# --- the exact refusals, and fields the parser tolerates ----------------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"q-ak": ""}, "Authorization is missing q-ak"),
+        ({"q-ak": "", "q-signature": ""}, "Authorization is missing q-ak, q-signature"),
+        ({"q-sign-algorithm": "md5"}, "q-sign-algorithm must be sha1"),
+        ({"q-sign-time": "1480932292;1999999999"}, "q-sign-time and q-key-time must be the same window"),
+        ({"q-sign-time": "a;b", "q-key-time": "a;b"}, "q-key-time must be '<start>;<end>' in unix seconds"),
+        ({"q-sign-time": "2;1", "q-key-time": "2;1"}, "q-sign-time ends before it starts"),
+    ],
+)
+def test_parse_authorization_refusals_say_exactly_what_is_wrong(changes: dict[str, str], message: str) -> None:
+    with pytest.raises(AccessDenied) as caught:
+        qsign.parse_authorization({**_fields(), **changes})
+    assert caught.value.message == message
+
+
+def test_parse_authorization_without_header_or_param_lists_signs_neither() -> None:
+    fields = {k: v for k, v in _fields().items() if k not in ("q-header-list", "q-url-param-list")}
+    auth = qsign.parse_authorization(fields)
+    assert (auth.header_list, auth.param_list) == ((), ())
+
+
+def test_parse_authorization_accepts_a_window_of_one_second() -> None:
+    window = "1480932292;1480932292"
+    assert qsign.parse_authorization({**_fields(), "q-sign-time": window, "q-key-time": window}).window == (
+        1480932292,
+        1480932292,
+    )
+
+
+def test_parse_authorization_header_splits_each_field_at_its_first_equals_sign() -> None:
+    value = "&".join(f"{k}={v}" for k, v in (_fields() | {"q-ak": "AKID=with=equals"}).items())
+    assert qsign.parse_authorization_header(value).secret_id == "AKID=with=equals"

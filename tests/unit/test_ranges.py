@@ -55,10 +55,11 @@ def test_unsatisfiable_ranges_raise(header: str) -> None:
         parse_range(header, SIZE)
 
 
-def test_unsatisfiable_range_names_the_header_as_resource() -> None:
+@pytest.mark.parametrize(("header", "size"), [("bytes=500-", SIZE), ("bytes=-0", SIZE), ("bytes=0-", 0)])
+def test_unsatisfiable_range_names_the_header_as_resource(header: str, size: int) -> None:
     with pytest.raises(InvalidRange) as caught:
-        parse_range("bytes=500-", SIZE)
-    assert caught.value.resource == "bytes=500-"
+        parse_range(header, size)
+    assert caught.value.resource == header
 
 
 @pytest.mark.parametrize("header", ["bytes=0-", "bytes=0-0", "bytes=3-9", "bytes=-0", "bytes=-000"])

@@ -8,7 +8,9 @@ The executor is left out: the test claims tasks and reports their results the wa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,16 +19,24 @@ import anyio
 import pytest
 from sqlalchemy import Engine
 
+from cosflow.db import callbacks as callback_rows
+from cosflow.db import queues as queue_rows
 from cosflow.db import runs as run_rows
 from cosflow.db.engine import make_engine, migrate
 from cosflow.domain.ci import Run, Task, Workflow
 from cosflow.services.buckets import BucketService
 from cosflow.services.callbacks import CallbackRecorder
+from cosflow.services.queues import ensure_defaults
 from cosflow.services.scheduler import Scheduler
 from cosflow.settings import Settings
 
 BUCKET = "fan-1250000000"
 UPLOAD = [BUCKET, "in/v.mp4"]
+#: On the bucket's media queue, not the workflow: the scheduler must hand the queue to the recorder.
+QUEUE_NOTIFY = (
+    "<NotifyConfig><Url>http://127.0.0.1:9/hook</Url><Type>Url</Type>"
+    "<Event>WorkflowStart,TaskFinish,WorkflowFinish</Event><State>On</State></NotifyConfig>"
+)
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -40,6 +50,11 @@ def _topology(deps: dict[str, str]) -> str:
     dep_xml = "".join(f"<{k}>{v}</{k}>" for k, v in deps.items())
     start = "<Start><Type>Start</Type><Input><ObjectPrefix>in/</ObjectPrefix></Input></Start>"
     return f"<Topology><Dependencies>{dep_xml}</Dependencies><Nodes>{start}{node_xml}</Nodes></Topology>"
+
+
+def _product(key: str) -> dict[str, str]:
+    """One output in a task result, as the runner reports it."""
+    return {"bucket": BUCKET, "key": key, "url": f"http://127.0.0.1/{BUCKET}/{key}", "input": UPLOAD[1]}
 
 
 class World:
@@ -66,11 +81,16 @@ class World:
         assert found is not None
         return found
 
+    def callbacks(self, run: Run) -> list[tuple[str, str]]:
+        """(event, job id) of every callback recorded for the run, in delivery order."""
+        with self.engine.connect() as conn:
+            return [(c.event, c.job_id) for c in callback_rows.search(conn, run_id=run.run_id)]
+
     def claim(self) -> list[str]:
         return anyio.run(self.scheduler.claim, 100)
 
     def succeed(self, task: Task, *keys: str) -> None:
-        self.scheduler.task_succeeded(task.job_id, {"objects": [{"bucket": BUCKET, "key": k} for k in keys]})
+        self.scheduler.task_succeeded(task.job_id, {"objects": [_product(k) for k in keys]})
 
 
 @pytest.fixture
@@ -82,6 +102,9 @@ def world(tmp_path: Path) -> Iterator[World]:
         await BucketService(engine, Settings()).create(BUCKET, None)
 
     anyio.run(create)
+    with engine.begin() as conn:
+        media = ensure_defaults(conn, BUCKET)["media"]
+        queue_rows.update_queue(conn, replace(media, notify_xml=QUEUE_NOTIFY))
     yield World(engine)
     engine.dispose()
 
@@ -155,7 +178,7 @@ def test_a_duplicate_success_report_creates_nothing_twice(world: World) -> None:
     wakes = world.wakes
     world.succeed(a, "o/A/other.mp4")  # a redelivered report of a task already final
     tasks = world.tasks(run)
-    assert len(tasks) == 2 and tasks["A"].result == {"objects": [{"bucket": BUCKET, "key": "o/A/v.mp4"}]}
+    assert len(tasks) == 2 and tasks["A"].result == {"objects": [_product("o/A/v.mp4")]}
     assert world.wakes == wakes
 
 
@@ -169,3 +192,82 @@ def test_a_chain_runs_node_after_node(world: World) -> None:
         world.succeed(task, f"o/{key}/v.mp4")
     assert seen == [[UPLOAD], [[BUCKET, "o/A/v.mp4"]]]
     assert world.run_state(run).state == "Success"
+
+
+def test_every_transition_records_its_callback_in_order(world: World) -> None:
+    run = world.start(DIAMOND)
+    first = world.tasks(run)
+    world.claim()
+    world.succeed(first["A"], "o/A/v.mp4")
+    world.succeed(first["B"], "o/B/v.mp4")
+    c = world.tasks(run)["C"]
+    world.claim()
+    world.succeed(c, "o/C/v.mp4")
+    assert world.callbacks(run) == [
+        ("WorkflowStart", ""),
+        ("TaskFinish", first["A"].job_id),
+        ("TaskFinish", first["B"].job_id),
+        ("TaskFinish", c.job_id),
+        ("WorkflowFinish", ""),
+    ]
+
+
+def test_a_failure_records_its_task_finish_and_the_workflow_finish(world: World) -> None:
+    run = world.start({"Start": "A", "A": "End"})
+    a = world.tasks(run)["A"]
+    world.claim()
+    world.scheduler.task_failed(a.job_id, "TestFailure", "x")
+    assert world.callbacks(run) == [("WorkflowStart", ""), ("TaskFinish", a.job_id), ("WorkflowFinish", "")]
+
+
+def test_final_task_fields(world: World) -> None:
+    run = world.start({"Start": "A,B", "A": "End", "B": "End"})
+    first = world.tasks(run)
+    world.claim()
+    world.succeed(first["A"], "o/A/v.mp4")
+    world.scheduler.task_failed(first["B"].job_id, "TestFailure", "y" * 5000)
+    done = world.tasks(run)
+    a, b = done["A"], done["B"]
+    assert (a.state, a.code, a.message, a.progress) == ("Success", "Success", "", 100)
+    assert a.ended_at is not None and a.result == {"objects": [_product("o/A/v.mp4")]}
+    assert (b.state, b.code, b.message) == ("Failed", "TestFailure", "y" * 2000)  # kept to 2,000 characters
+    assert b.ended_at is not None
+
+
+def test_a_successful_run_has_no_message(world: World) -> None:
+    run = world.start({"Start": "A", "A": "End"})
+    world.claim()
+    world.succeed(world.tasks(run)["A"], "o/A/v.mp4")
+    final = world.run_state(run)
+    assert (final.state, final.code, final.message) == ("Success", "Success", "")
+
+
+def test_the_run_names_the_task_that_failed_first(world: World) -> None:
+    """A and B fail in turn, B first: the run's code and message are B's (the earliest EndTime),
+    whatever order the tasks are listed in."""
+    run = world.start({"Start": "A,B", "A": "End", "B": "End"})
+    first = world.tasks(run)
+    world.claim()
+    world.scheduler.task_failed(first["B"].job_id, "FirstFailure", "b broke")
+    assert world.run_state(run).state == "Running"  # A is still running
+    world.scheduler.task_failed(first["A"].job_id, "SecondFailure", "a broke")
+    final = world.run_state(run)
+    assert (final.state, final.code, final.message) == ("Failed", "FirstFailure", "task B failed: b broke")
+
+
+def test_a_parent_result_without_an_objects_list_gives_no_inputs(world: World) -> None:
+    run = world.start({"Start": "A", "A": "B", "B": "End"})
+    world.claim()
+    world.scheduler.task_succeeded(world.tasks(run)["A"].job_id, {})
+    assert world.tasks(run)["B"].inputs == []
+
+
+def test_a_finished_run_is_logged_with_its_state(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    run = world.start({"Start": "A", "A": "End"})
+    world.claim()
+    with caplog.at_level(logging.INFO, logger="cosflow.services.scheduler"):
+        world.succeed(world.tasks(run)["A"], "o/A/v.mp4")
+    finished = [r for r in caplog.records if r.getMessage() == "run finished"]
+    assert len(finished) == 1
+    record = finished[0]
+    assert (record.action, record.run_id, record.state) == ("run_finish", run.run_id, "Success")  # type: ignore[attr-defined]
