@@ -1,7 +1,9 @@
-"""The scheduler's fan-in over a real SQLite file: a node gets its task only once every parent
+"""The scheduler over a real SQLite file. Fan-in: a node gets its task only once every parent
 succeeded, after the last of them ended (microsecond times from the database, not the API's
 seconds), with every parent's outputs as its inputs in parent order; a failed parent means no task
-and a Failed run.
+and a Failed run. Dispatch: each task goes to its queue (picture nodes to the picture queue, a
+QueueId on Start to that queue), waits while its queue is paused, and is claimed within the queue's
+MaxConcurrent.
 
 The executor is left out: the test claims tasks and reports their results the way it would.
 """
@@ -9,6 +11,7 @@ The executor is left out: the test claims tasks and reports their results the wa
 from __future__ import annotations
 
 import logging
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,8 +25,10 @@ from sqlalchemy import Engine
 from cosflow.db import callbacks as callback_rows
 from cosflow.db import queues as queue_rows
 from cosflow.db import runs as run_rows
+from cosflow.db import templates as template_rows
 from cosflow.db.engine import make_engine, migrate
-from cosflow.domain.ci import Run, Task, Workflow
+from cosflow.domain.ci import Queue, Run, Task, Workflow
+from cosflow.domain.topology import Template
 from cosflow.services.buckets import BucketService
 from cosflow.services.callbacks import CallbackRecorder
 from cosflow.services.queues import ensure_defaults
@@ -40,15 +45,17 @@ QUEUE_NOTIFY = (
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _topology(deps: dict[str, str]) -> str:
+def _topology(deps: dict[str, str], start_input: str = "", template: str = "") -> str:
+    """Nodes named P... are PicProcess, the others Transcode; ``template`` is every node's TemplateId."""
     nodes = {key for targets in deps.values() for key in targets.split(",")} | set(deps)
+    template_xml = f"<TemplateId>{template}</TemplateId>" if template else ""
     node_xml = "".join(
-        f"<{key}><Type>Transcode</Type><Operation><Output><Object>o/{key}/${{InputName}}.${{Ext}}</Object>"
-        "</Output></Operation></" + key + ">"
+        f"<{key}><Type>{'PicProcess' if key.startswith('P') else 'Transcode'}</Type><Operation>{template_xml}"
+        f"<Output><Object>o/{key}/${{InputName}}.${{Ext}}</Object></Output></Operation></{key}>"
         for key in sorted(nodes - {"Start", "End"})
     )
     dep_xml = "".join(f"<{k}>{v}</{k}>" for k, v in deps.items())
-    start = "<Start><Type>Start</Type><Input><ObjectPrefix>in/</ObjectPrefix></Input></Start>"
+    start = f"<Start><Type>Start</Type><Input><ObjectPrefix>in/</ObjectPrefix>{start_input}</Input></Start>"
     return f"<Topology><Dependencies>{dep_xml}</Dependencies><Nodes>{start}{node_xml}</Nodes></Topology>"
 
 
@@ -66,8 +73,8 @@ class World:
     def _wake(self) -> None:
         self.wakes += 1
 
-    def start(self, deps: dict[str, str]) -> Run:
-        workflow = Workflow("w1", BUCKET, "fan", "Active", _topology(deps), WHEN, WHEN)
+    def start(self, deps: dict[str, str], start_input: str = "", template: str = "") -> Run:
+        workflow = Workflow("w1", BUCKET, "fan", "Active", _topology(deps, start_input, template), WHEN, WHEN)
         with self.engine.begin() as conn:
             return self.scheduler.start_run(conn, workflow, BUCKET, UPLOAD[1], [])
 
@@ -86,8 +93,18 @@ class World:
         with self.engine.connect() as conn:
             return [(c.event, c.job_id) for c in callback_rows.search(conn, run_id=run.run_id)]
 
-    def claim(self) -> list[str]:
-        return anyio.run(self.scheduler.claim, 100)
+    def claim(self, limit: int = 100) -> list[str]:
+        return anyio.run(self.scheduler.claim, limit)
+
+    def queue(self, kind: str) -> Queue:
+        with self.engine.connect() as conn:
+            return queue_rows.bucket_queues(conn, BUCKET, kind)[0]
+
+    def set_queue(self, queue: Queue, **changes: Any) -> Queue:
+        changed = replace(queue, **changes)
+        with self.engine.begin() as conn:
+            queue_rows.update_queue(conn, changed)
+        return changed
 
     def succeed(self, task: Task, *keys: str) -> None:
         self.scheduler.task_succeeded(task.job_id, {"objects": [_product(k) for k in keys]})
@@ -271,3 +288,68 @@ def test_a_finished_run_is_logged_with_its_state(world: World, caplog: pytest.Lo
     assert len(finished) == 1
     record = finished[0]
     assert (record.action, record.run_id, record.state) == ("run_finish", run.run_id, "Success")  # type: ignore[attr-defined]
+
+
+# --- dispatch ------------------------------------------------------------------------------------
+
+
+def test_a_new_run_and_its_first_tasks(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="cosflow.services.scheduler"):
+        run = world.start({"Start": "A", "A": "End"})
+    stored = world.run_state(run)
+    assert (stored.state, stored.code, stored.message, stored.finished_at) == ("Running", "", "", None)
+    a = world.tasks(run)["A"]
+    assert (a.state, a.code, a.message, a.progress, a.attempts, a.started_at) == ("Submitted", "", "", 0, 0, None)
+    assert a.template_id == "" and a.template_name == ""
+    started = [r for r in caplog.records if r.getMessage() == "run started"]
+    assert [(r.action, r.run_id, r.workflow) for r in started] == [("run_start", run.run_id, "w1")]  # type: ignore[attr-defined]
+
+
+def test_picture_nodes_go_to_the_picture_queue(world: World) -> None:
+    run = world.start({"Start": "A,P", "A": "End", "P": "End"})
+    tasks = world.tasks(run)
+    assert tasks["A"].queue_id == world.queue("media").queue_id
+    assert tasks["P"].queue_id == world.queue("picture").queue_id
+
+
+def test_queue_ids_on_start_choose_the_queues(world: World) -> None:
+    media, picture = world.queue("media"), world.queue("picture")
+    with world.engine.begin() as conn:
+        for queue in (replace(media, queue_id="p-media2"), replace(picture, queue_id="p-pic2")):
+            queue_rows.insert_queue(conn, queue)
+    start_input = "<QueueId>p-media2</QueueId><PicProcessQueueId>p-pic2</PicProcessQueueId>"
+    tasks = world.tasks(world.start({"Start": "A,P", "A": "End", "P": "End"}, start_input))
+    assert (tasks["A"].queue_id, tasks["P"].queue_id) == ("p-media2", "p-pic2")
+
+
+def test_a_task_of_a_paused_queue_waits(world: World) -> None:
+    world.set_queue(world.queue("media"), state="Paused")
+    tasks = world.tasks(world.start({"Start": "A,P", "A": "End", "P": "End"}))
+    assert (tasks["A"].state, tasks["P"].state) == ("Pause", "Submitted")
+    assert world.claim() == [tasks["P"].job_id]  # the paused queue is skipped, the next one served
+
+
+def test_claims_keep_within_max_concurrent_and_the_limit(world: World) -> None:
+    world.set_queue(world.queue("media"), max_concurrent=1)
+    run = world.start({"Start": "A,B,P", "A": "End", "B": "End", "P": "End"})
+    tasks = world.tasks(run)
+    first = world.claim(limit=1)
+    assert len(first) == 1  # the limit holds across queues
+    second = world.claim()
+    claimed = set(first + second)
+    assert len(claimed) == 2 and tasks["P"].job_id in claimed  # one media task at a time
+    assert world.claim() == []  # the media queue's one slot is taken
+    running = next(t for t in world.tasks(run).values() if t.job_id in claimed and t.node_key != "P")
+    assert running.started_at is not None and running.attempts == 1
+    world.succeed(running, "o/x.mp4")
+    assert len(world.claim()) == 1  # the slot is free again
+
+
+def test_a_task_names_its_template(world: World) -> None:
+    with world.engine.begin() as conn:
+        template = Template("tMINE", "mine", "Transcode", "Custom", ET.Element("Transcode"))
+        template_rows.insert_template(conn, template, BUCKET, WHEN)
+    task = world.tasks(world.start({"Start": "A", "A": "End"}, template="tMINE"))["A"]
+    assert (task.template_id, task.template_name) == ("tMINE", "mine")
+    gone = world.tasks(world.start({"Start": "A", "A": "End"}, template="tGONE"))["A"]
+    assert (gone.template_id, gone.template_name) == ("tGONE", "")
