@@ -10,6 +10,7 @@ The executor is left out: the test claims tasks and reports their results the wa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ from cosflow.domain.topology import Template
 from cosflow.services.buckets import BucketService
 from cosflow.services.callbacks import CallbackRecorder
 from cosflow.services.queues import ensure_defaults
-from cosflow.services.scheduler import Scheduler
+from cosflow.services.scheduler import Scheduler, Wakeup
 from cosflow.settings import Settings
 
 BUCKET = "fan-1250000000"
@@ -353,3 +354,26 @@ def test_a_task_names_its_template(world: World) -> None:
     assert (task.template_id, task.template_name) == ("tMINE", "mine")
     gone = world.tasks(world.start({"Start": "A", "A": "End"}, template="tGONE"))["A"]
     assert (gone.template_id, gone.template_name) == ("tGONE", "")
+
+
+def test_a_queue_over_its_max_concurrent_gets_nothing_more(world: World) -> None:
+    """MaxConcurrent lowered below what is running: the room is negative, and nothing is claimed
+    (a negative SQL LIMIT would mean no limit at all)."""
+    media = world.set_queue(world.queue("media"), max_concurrent=2)
+    world.start({"Start": "A,B,C", "A": "End", "B": "End", "C": "End"})
+    assert len(world.claim()) == 2
+    world.set_queue(media, max_concurrent=1)
+    assert world.claim() == []
+
+
+def test_wakeup_sets_every_bound_event_and_is_harmless_before_binding() -> None:
+    wakeup = Wakeup()
+    wakeup()  # no loop bound yet: nothing to wake, no error
+
+    async def main() -> tuple[bool, bool]:
+        first, second = wakeup.bind(), wakeup.bind()
+        wakeup()
+        await asyncio.sleep(0)  # the nudge is scheduled on the loop
+        return first.is_set(), second.is_set()
+
+    assert asyncio.run(main()) == (True, True)
