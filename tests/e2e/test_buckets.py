@@ -43,13 +43,13 @@ def test_bucket_lifecycle(client: CosS3Client) -> None:
 def test_invalid_bucket_names(client: CosS3Client, name: str) -> None:
     with pytest.raises(CosServiceError) as err:
         client.create_bucket(Bucket=name)
-    assert err.value.get_error_code() == "InvalidBucketName"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidBucketName")
 
 
 def test_bucket_with_unknown_acl_is_refused(client: CosS3Client) -> None:
     with pytest.raises(CosServiceError) as err:
         client.create_bucket(Bucket="badacl-1250000000", ACL="public-read-write")
-    assert err.value.get_error_code() == "InvalidArgument"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidArgument")
     assert client.bucket_exists(Bucket="badacl-1250000000") is False
 
 

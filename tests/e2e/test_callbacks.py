@@ -254,7 +254,7 @@ def test_invalid_callback_urls_are_rejected_at_creation(cb: CosS3Client, bucket:
     for url in ("ftp://example.test/x", "not a url", "file:///etc/passwd"):
         with pytest.raises(CosServiceError) as err:
             _workflow(cb, bucket, {"Url": url, "Type": "Url", "Event": "WorkflowStart"}, smart=False)
-        assert err.value.get_error_code() == "InvalidArgument"
+        assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidArgument")
 
 
 def test_many_runs_every_callback_in_order(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:

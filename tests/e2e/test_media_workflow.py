@@ -46,7 +46,6 @@ def _decode_all(data: bytes, suffix: str) -> tuple[int, str, int]:
             return frames, stream.codec_context.name, stream.codec_context.height
 
 
-@pytest.mark.slow
 def test_upload_1080p_runs_the_full_media_pipeline(
     client: CosS3Client, server: ServerProcess, bucket: str, tmp_path: Path
 ) -> None:

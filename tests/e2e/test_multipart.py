@@ -10,6 +10,8 @@ import pytest
 from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
+from tests.support.refusals import assert_absent
+
 MiB = 1024 * 1024
 
 
@@ -57,8 +59,7 @@ def test_manual_multipart_lifecycle(client: CosS3Client, bucket: str) -> None:
         ("1", etag1, str(MiB)),
         ("2", etag2, "1000"),
     ]
-    with pytest.raises(CosServiceError):
-        client.head_object(Bucket=bucket, Key=key)  # nothing visible before completion
+    assert_absent(client, bucket, key)  # nothing visible before completion
     done = client.complete_multipart_upload(
         Bucket=bucket,
         Key=key,
@@ -79,9 +80,8 @@ def test_abort_discards_parts(client: CosS3Client, bucket: str) -> None:
     client.abort_multipart_upload(Bucket=bucket, Key="gone", UploadId=upload_id)
     with pytest.raises(CosServiceError) as err:
         client.list_parts(Bucket=bucket, Key="gone", UploadId=upload_id)
-    assert err.value.get_error_code() == "NoSuchUpload"
-    with pytest.raises(CosServiceError):
-        client.head_object(Bucket=bucket, Key="gone")
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (404, "NoSuchUpload")
+    assert_absent(client, bucket, "gone")
 
 
 def test_complete_with_wrong_part_etag_stores_nothing(client: CosS3Client, bucket: str) -> None:
@@ -118,7 +118,7 @@ def test_part_rules(client: CosS3Client, bucket: str) -> None:
             UploadId=upload_id,
             MultipartUpload={"Part": [{"PartNumber": 1, "ETag": small[0]}, {"PartNumber": 2, "ETag": small[1]}]},
         )
-    assert err.value.get_error_code() == "EntityTooSmall"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "EntityTooSmall")
     with pytest.raises(CosServiceError) as err:
         client.complete_multipart_upload(
             Bucket=bucket,
@@ -126,10 +126,10 @@ def test_part_rules(client: CosS3Client, bucket: str) -> None:
             UploadId=upload_id,
             MultipartUpload={"Part": [{"PartNumber": 2, "ETag": small[1]}, {"PartNumber": 1, "ETag": small[0]}]},
         )
-    assert err.value.get_error_code() == "InvalidPartOrder"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidPartOrder")
     with pytest.raises(CosServiceError) as err:
         client.upload_part(Bucket=bucket, Key="rules", Body=b"x", PartNumber=10001, UploadId=upload_id)
-    assert err.value.get_error_code() == "InvalidArgument"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidArgument")
     with pytest.raises(CosServiceError) as err:
         client.upload_part(Bucket=bucket, Key="other-key", Body=b"x", PartNumber=1, UploadId=upload_id)
-    assert err.value.get_error_code() == "NoSuchUpload"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (404, "NoSuchUpload")

@@ -8,9 +8,14 @@ import io
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
+import httpx
 import pytest
 from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
+
+from tests.support.refusals import assert_absent
+from tests.support.server import REGION, ServerProcess
+from tests.support.signing import error_code
 
 
 def _read(client: CosS3Client, bucket: str, key: str, **kwargs: object) -> bytes:
@@ -50,7 +55,7 @@ def test_put_get_head_delete_round_trip_keeps_headers(client: CosS3Client, bucke
     client.delete_object(Bucket=bucket, Key="docs/readme.txt")
     with pytest.raises(CosServiceError) as err:
         client.head_object(Bucket=bucket, Key="docs/readme.txt")
-    assert err.value.get_status_code() == 404
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (404, "NoSuchResource")
     # Deleting a missing key succeeds, as in COS/S3.
     client.delete_object(Bucket=bucket, Key="docs/readme.txt")
 
@@ -71,7 +76,7 @@ def test_missing_key_and_bucket_errors(client: CosS3Client, bucket: str) -> None
     assert err.value.get_resource_location() and err.value.get_request_id()
     with pytest.raises(CosServiceError) as err:
         client.get_object(Bucket="nobucket-1250000000", Key="nope")
-    assert err.value.get_error_code() == "NoSuchBucket"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (404, "NoSuchBucket")
 
 
 @pytest.mark.parametrize(
@@ -102,6 +107,31 @@ def test_unsatisfiable_range_is_416(client: CosS3Client, bucket: str) -> None:
     assert (err.value.get_status_code(), err.value.get_error_code()) == (416, "InvalidRange")
 
 
+@pytest.mark.parametrize(
+    ("range_header", "status", "code"),
+    [
+        ("bytes=-5", 200, ""),
+        ("bytes=-1", 200, ""),
+        ("bytes=-0", 416, "InvalidRange"),
+        ("bytes=0-", 416, "InvalidRange"),
+    ],
+)
+def test_ranges_of_an_empty_object(
+    client: CosS3Client, server: ServerProcess, bucket: str, range_header: str, status: int, code: str
+) -> None:
+    """A suffix range of an empty object is the whole (empty) object with 200, as Amazon S3 answers
+    (RFC 9110 §14.1.3 calls it satisfiable, and no 206 can describe it: never ``bytes 0--1/0``).
+    A range naming a first byte, or an empty suffix, selects nothing: 416."""
+    client.put_object(Bucket=bucket, Key="empty", Body=b"")
+    host = f"{bucket}.cos.{REGION}.myqcloud.com"
+    auth = client.get_auth(Method="GET", Bucket=bucket, Key="empty", Headers={"Host": host})
+    resp = httpx.get(f"{server.endpoint}/empty", headers={"Host": host, "Authorization": auth, "Range": range_header})
+    assert (resp.status_code, error_code(resp)) == (status, code), resp.text
+    if status == 200:
+        assert resp.content == b"" and resp.headers["Content-Length"] == "0"
+        assert "Content-Range" not in resp.headers
+
+
 def test_conditional_gets(client: CosS3Client, bucket: str) -> None:
     put = client.put_object(Bucket=bucket, Key="c.txt", Body=b"conditional")
     etag = put["ETag"]
@@ -109,7 +139,7 @@ def test_conditional_gets(client: CosS3Client, bucket: str) -> None:
     assert _read(client, bucket, "c.txt", IfMatch=etag) == b"conditional"
     with pytest.raises(CosServiceError) as err:
         client.get_object(Bucket=bucket, Key="c.txt", IfMatch='"0000"')
-    assert err.value.get_status_code() == 412
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (412, "PreconditionFailed")
     # 304 Not Modified is below 400: the SDK treats it as success with an empty body.
     not_modified = client.get_object(Bucket=bucket, Key="c.txt", IfNoneMatch=etag)
     assert not_modified["Body"].get_raw_stream().read() == b""
@@ -119,7 +149,7 @@ def test_conditional_gets(client: CosS3Client, bucket: str) -> None:
     assert _read(client, bucket, "c.txt", IfModifiedSince=earlier) == b"conditional"
     with pytest.raises(CosServiceError) as err:
         client.get_object(Bucket=bucket, Key="c.txt", IfUnmodifiedSince=earlier)
-    assert err.value.get_error_code() == "PreconditionFailed"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (412, "PreconditionFailed")
     assert _read(client, bucket, "c.txt", IfUnmodifiedSince=later) == b"conditional"
 
 
@@ -150,10 +180,9 @@ def test_wrong_content_md5_is_rejected_and_stores_nothing(client: CosS3Client, b
     assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "BadDigest")
     with pytest.raises(CosServiceError) as err:
         client.put_object(Bucket=bucket, Key="new.txt", Body=b"replacement", ContentMD5="not-base64!")
-    assert err.value.get_error_code() == "InvalidDigest"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidDigest")
     assert _read(client, bucket, "keep.txt") == b"original"
-    with pytest.raises(CosServiceError):
-        client.head_object(Bucket=bucket, Key="new.txt")
+    assert_absent(client, bucket, "new.txt")
 
 
 def test_streamed_body_from_file_object(client: CosS3Client, bucket: str) -> None:
@@ -199,7 +228,7 @@ def test_copy_between_buckets_and_unicode_source(client: CosS3Client, bucket: st
         client.copy_object(
             Bucket=other, Key="x", CopySource={"Bucket": bucket, "Key": "missing", "Region": "ap-guangzhou"}
         )
-    assert err.value.get_error_code() == "NoSuchKey"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (404, "NoSuchKey")
 
 
 def test_delete_objects_verbose_and_quiet(client: CosS3Client, bucket: str) -> None:
@@ -248,7 +277,7 @@ def test_850_byte_key_limit(client: CosS3Client, bucket: str) -> None:
     assert _read(client, bucket, longest) == b"ok"
     with pytest.raises(CosServiceError) as err:
         client.put_object(Bucket=bucket, Key=longest + "a", Body=b"too long")
-    assert err.value.get_error_code() == "KeyTooLong"
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "KeyTooLong")
 
 
 def test_keys_never_touch_the_filesystem_outside_the_store(client: CosS3Client, bucket: str, data_dir) -> None:

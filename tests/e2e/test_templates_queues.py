@@ -110,7 +110,7 @@ def test_template_tag_cannot_change(ci: CosS3Client, media_bucket: str) -> None:
     template_id = transcode_template(ci, media_bucket)
     body = {"Tag": "Snapshot", "Name": "now-a-snapshot", "Snapshot": {"Count": "1"}}
     err = error_of(ci.ci_update_template, Bucket=media_bucket, TemplateId=template_id, Template=body)
-    assert err.get_error_code() == "InvalidArgument" and "Tag" in err.get_error_msg()
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument") and "Tag" in err.get_error_msg()
     assert ci.ci_get_template(Bucket=media_bucket, Ids=template_id)["TemplateList"][0]["Tag"] == "Transcode"
 
 
@@ -157,7 +157,7 @@ def test_templates_are_per_bucket(ci: CosS3Client, media_bucket: str) -> None:
     ci.create_bucket(Bucket=other)
     assert ci.ci_get_template(Bucket=other, Ids=template_id)["TotalCount"] == "0"
     err = error_of(ci.ci_delete_template, Bucket=other, TemplateId=template_id)
-    assert err.get_error_code() == "InvalidArgument"
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument")
     assert ci.ci_get_template(Bucket=media_bucket, Ids=template_id)["TotalCount"] == "1"
 
 
@@ -216,7 +216,7 @@ def test_default_picture_queue(ci: CosS3Client, media_bucket: str) -> None:
         QueueId=queue["QueueId"],
         Request={"Name": "x", "QueueID": queue["QueueId"], "State": "Paused"},
     )
-    assert err.get_error_code() == "InvalidArgument"
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument")
     updated = updated_queue(
         ci.ci_update_media_pic_queue(
             Bucket=media_bucket,
@@ -239,7 +239,7 @@ def test_queues_are_per_bucket(ci: CosS3Client, media_bucket: str) -> None:
         QueueId=mine["QueueId"],
         Request={"Name": "x", "QueueID": mine["QueueId"], "State": "Paused"},
     )
-    assert err.get_error_code() == "InvalidArgument"
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument")
     assert media_queue(ci, media_bucket)["State"] == "Active"
 
 

@@ -81,15 +81,16 @@ def test_upload_response_does_not_wait_for_processing(ci: CosS3Client, media_buc
     assert wait_run(ci, media_bucket, run["RunId"])["State"] == "Success"
 
 
+EVERY_UPLOAD = {"a.bin", "b.mp4", "c.mp3", "d.png", "e.MOV", "noext", "g.v2.mp4", "h.mp4.txt"}
 EXT_CASES = [
-    ({"State": "Off"}, {"a.bin", "b.mp4", "c.mp3", "d.png", "e.MOV", "noext"}),
-    ({"State": "On", "Video": "true"}, {"b.mp4", "e.MOV"}),
+    ({"State": "Off"}, EVERY_UPLOAD),
+    ({"State": "On", "Video": "true"}, {"b.mp4", "e.MOV", "g.v2.mp4"}),  # the extension follows the last dot
     ({"State": "On", "Audio": "true"}, {"c.mp3"}),
     ({"State": "On", "Image": "true"}, {"d.png"}),
-    ({"State": "On", "Custom": "true", "CustomExts": "bin/mov"}, {"a.bin", "e.MOV"}),
-    ({"State": "On", "AllFile": "true"}, {"a.bin", "b.mp4", "c.mp3", "d.png", "e.MOV", "noext"}),
+    ({"State": "On", "Custom": "true", "CustomExts": "bin/mov/txt"}, {"a.bin", "e.MOV", "h.mp4.txt"}),
+    ({"State": "On", "AllFile": "true"}, EVERY_UPLOAD),
     ({"State": "On", "ContentType": "true", "Video": "true"}, {"a.bin"}),  # a.bin is uploaded as video/mp4
-    ({"State": "on", "Video": "true", "Audio": "true"}, {"b.mp4", "c.mp3", "e.MOV"}),
+    ({"State": "on", "Video": "true", "Audio": "true"}, {"b.mp4", "c.mp3", "e.MOV", "g.v2.mp4"}),
 ]
 
 
@@ -103,6 +104,8 @@ def test_ext_filter(ci: CosS3Client, media_bucket: str, ext_filter: dict[str, st
         "d.png": "image/png",
         "e.MOV": "application/octet-stream",
         "noext": "text/plain",
+        "g.v2.mp4": "application/octet-stream",
+        "h.mp4.txt": "text/plain",
     }
     for key, content_type in uploads.items():
         ci.put_object(Bucket=media_bucket, Key=f"f/{key}", Body=b"x", ContentType=content_type)

@@ -186,7 +186,7 @@ def test_state_switch_and_delete_while_paused(ci: CosS3Client, media_bucket: str
     assert gone["TotalCount"] == "0" and not as_list(gone.get("MediaWorkflowList"))
     assert as_list(gone.get("NonExistIDs")) == [workflow_id]
     err = error_of(ci.ci_delete_workflow, Bucket=media_bucket, WorkflowId=workflow_id)
-    assert err.get_error_code() == "InvalidArgument"
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument")
 
 
 def test_only_active_workflows_trigger_on_upload(ci: CosS3Client, media_bucket: str, transcode: str) -> None:
@@ -220,7 +220,7 @@ def test_workflows_of_other_buckets_are_invisible(ci: CosS3Client, media_bucket:
     found = ci.ci_get_workflow(Bucket=other, Ids=workflow_id)
     assert found["TotalCount"] == "0" and as_list(found.get("NonExistIDs")) == [workflow_id]
     err = error_of(ci.ci_delete_workflow, Bucket=other, WorkflowId=workflow_id)
-    assert err.get_error_code() == "InvalidArgument"
+    assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidArgument")
     assert get_one(ci, media_bucket, workflow_id)["WorkflowId"] == workflow_id
 
 

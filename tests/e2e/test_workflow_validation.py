@@ -205,7 +205,8 @@ def test_invalid_update_leaves_the_workflow_alone(ci: CosS3Client, media_bucket:
     workflow = created["MediaWorkflow"]
     with pytest.raises(CosServiceError) as caught:
         ci.ci_update_workflow(Bucket=media_bucket, WorkflowId=workflow["WorkflowId"], Body=cycle(templates))
-    assert caught.value.get_error_code() == "InvalidArgument" and "cycle" in caught.value.get_error_msg()
+    assert (caught.value.get_status_code(), caught.value.get_error_code()) == (400, "InvalidArgument")
+    assert "cycle" in caught.value.get_error_msg()
     listed = ci.ci_get_workflow(Bucket=media_bucket, Ids=workflow["WorkflowId"])["MediaWorkflowList"][0]
     assert listed["Name"] == workflow["Name"] and listed["Topology"] == workflow["Topology"]
     assert listed["UpdateTime"] == workflow["UpdateTime"]
@@ -350,6 +351,6 @@ def test_start_queue_of_the_wrong_kind_is_refused(ci: CosS3Client, media_bucket:
     before = total(ci, media_bucket)
     with pytest.raises(CosServiceError) as caught:
         ci.ci_create_workflow(Bucket=media_bucket, Body=body)
-    assert caught.value.get_error_code() == "InvalidArgument"
+    assert (caught.value.get_status_code(), caught.value.get_error_code()) == (400, "InvalidArgument")
     assert f"queue {picture_queue} is a picture queue" in caught.value.get_error_msg()
     assert total(ci, media_bucket) == before

@@ -307,8 +307,10 @@ def test_parse_authorization_algorithm_is_case_insensitive() -> None:
 
 @pytest.mark.parametrize("window", ["1480932292", "abc;def", "1480932292;", ";1481012292", "1.5;2.5", "1;2;3"])
 def test_parse_authorization_malformed_time_window(window: str) -> None:
-    with pytest.raises(AccessDenied, match="q-sign-time"):
-        qsign.parse_authorization({**_fields(), "q-sign-time": window})
+    """Both fields malformed alike, so the window parse itself is what refuses (with only
+    q-sign-time changed, the same-window check would refuse first and hide a missing guard)."""
+    with pytest.raises(AccessDenied, match="q-key-time must be '<start>;<end>'"):
+        qsign.parse_authorization({**_fields(), "q-sign-time": window, "q-key-time": window})
 
 
 def test_parse_authorization_window_ending_before_it_starts() -> None:
@@ -339,3 +341,40 @@ def test_key_time_ends_are_plain_digits(window: str) -> None:
     }
     with pytest.raises(AccessDenied, match="q-key-time"):
         qsign.parse_authorization(fields)
+
+
+# --- the exact refusals, and fields the parser tolerates ----------------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"q-ak": ""}, "Authorization is missing q-ak"),
+        ({"q-ak": "", "q-signature": ""}, "Authorization is missing q-ak, q-signature"),
+        ({"q-sign-algorithm": "md5"}, "q-sign-algorithm must be sha1"),
+        ({"q-sign-time": "1480932292;1999999999"}, "q-sign-time and q-key-time must be the same window"),
+        ({"q-sign-time": "a;b", "q-key-time": "a;b"}, "q-key-time must be '<start>;<end>' in unix seconds"),
+        ({"q-sign-time": "2;1", "q-key-time": "2;1"}, "q-sign-time ends before it starts"),
+    ],
+)
+def test_parse_authorization_refusals_say_exactly_what_is_wrong(changes: dict[str, str], message: str) -> None:
+    with pytest.raises(AccessDenied) as caught:
+        qsign.parse_authorization({**_fields(), **changes})
+    assert caught.value.message == message
+
+
+def test_parse_authorization_without_header_or_param_lists_signs_neither() -> None:
+    fields = {k: v for k, v in _fields().items() if k not in ("q-header-list", "q-url-param-list")}
+    auth = qsign.parse_authorization(fields)
+    assert (auth.header_list, auth.param_list) == ((), ())
+
+
+def test_parse_authorization_accepts_a_window_of_one_second() -> None:
+    window = "1480932292;1480932292"
+    assert qsign.parse_authorization({**_fields(), "q-sign-time": window, "q-key-time": window}).window == (
+        1480932292,
+        1480932292,
+    )
+
+
+def test_parse_authorization_header_splits_each_field_at_its_first_equals_sign() -> None:
+    value = "&".join(f"{k}={v}" for k, v in (_fields() | {"q-ak": "AKID=with=equals"}).items())
+    assert qsign.parse_authorization_header(value).secret_id == "AKID=with=equals"

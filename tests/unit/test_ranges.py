@@ -55,16 +55,29 @@ def test_unsatisfiable_ranges_raise(header: str) -> None:
         parse_range(header, SIZE)
 
 
-def test_unsatisfiable_range_names_the_header_as_resource() -> None:
+@pytest.mark.parametrize(("header", "size"), [("bytes=500-", SIZE), ("bytes=-0", SIZE), ("bytes=0-", 0)])
+def test_unsatisfiable_range_names_the_header_as_resource(header: str, size: int) -> None:
     with pytest.raises(InvalidRange) as caught:
-        parse_range("bytes=500-", SIZE)
-    assert caught.value.resource == "bytes=500-"
+        parse_range(header, size)
+    assert caught.value.resource == header
 
 
-@pytest.mark.parametrize("header", ["bytes=0-", "bytes=0-0", "bytes=3-9"])
+@pytest.mark.parametrize("header", ["bytes=0-", "bytes=0-0", "bytes=3-9", "bytes=-0", "bytes=-000"])
 def test_any_first_byte_range_on_an_empty_object_is_unsatisfiable(header: str) -> None:
     with pytest.raises(InvalidRange):
         parse_range(header, 0)
+
+
+@pytest.mark.parametrize("header", ["bytes=-1", "bytes=-5", "bytes=-0010", "bytes=-1, 0-0"])
+def test_a_suffix_range_of_an_empty_object_is_the_whole_empty_object(header: str) -> None:
+    """RFC 9110 §14.1.3: the one satisfiable range of an empty object, yet no ``bytes a-b/0``
+    can describe it (``bytes 0--1/0`` is what ``ByteRange(0, size - 1)`` would say): 200."""
+    assert parse_range(header, 0) is None
+
+
+def test_a_suffix_range_of_a_one_byte_object_is_that_byte() -> None:
+    assert parse_range("bytes=-1", 1) == ByteRange(0, 0)
+    assert parse_range("bytes=-9", 1) == ByteRange(0, 0)
 
 
 @pytest.mark.parametrize(

@@ -395,6 +395,32 @@ def test_ext_filter_keys_without_extension() -> None:
     assert f.matches("dir.d/file.mp4", "")
 
 
+def test_ext_filter_extension_follows_the_last_dot() -> None:
+    video = ext_filter(State="On", Video="true")
+    for key in ("a.b.mp4", "dir.x/clip.final.v2.MOV", "..mp4", "2024.01.01.flv"):
+        assert video.matches(key, ""), key
+    for key in ("a.mp4.txt", "movie.mp4.part", "a.mp4.", "v.mp4/readme"):
+        assert not video.matches(key, ""), key
+    custom = ext_filter(State="On", Custom="true", CustomExts="gz")
+    assert custom.matches("backup.tar.gz", "") and not custom.matches("a.gz.bak", "")
+
+
+def test_ext_filter_without_state_is_off() -> None:
+    f = ext_filter(Video="true")
+    assert not f.on and f.matches("a.txt", "text/plain")
+
+
+def test_ext_filter_custom_exts_add_to_the_kinds() -> None:
+    f = ext_filter(State="On", Video="true", Custom="true", CustomExts="bin")
+    assert f.matches("a.mp4", "") and f.matches("a.bin", "") and not f.matches("a.mp3", "")
+
+
+def test_ext_filter_content_type_major_is_before_the_first_slash() -> None:
+    f = ext_filter(State="On", Video="true", ContentType="true")
+    assert f.matches("x", 'video/mp4; name="a/b.mp4"')  # a slash in a parameter is not the type's
+    assert not f.matches("x", "application/x-video/mp4")
+
+
 def test_ext_filter_content_type_mode() -> None:
     f = ext_filter(State="On", Video="true", ContentType="true")
     assert f.matches("a.bin", "video/mp4")

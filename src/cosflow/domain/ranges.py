@@ -42,8 +42,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         return None
     if not found[1]:  # suffix range: the last N bytes
         suffix = _position(found[2])
-        if suffix == 0 or size == 0:
+        if suffix == 0:
             raise InvalidRange(resource=header[:80])
+        if size == 0:
+            # Satisfiable (RFC 9110 §14.1.3) yet no 206 can describe it: the whole empty object
+            # with 200, as Amazon S3 answers (docs/design-choices.md).
+            return None
         return ByteRange(max(0, size - suffix), size - 1)
     start = _position(found[1])
     end = _position(found[2]) if found[2] else None
