@@ -245,6 +245,8 @@ def _check_blob_store(settings: Settings) -> None:
         raise ConfigError("set both s3_access_key_id and s3_secret_access_key, or neither (boto3's usual chain)")
     if settings.blob_store == "s3" and not settings.s3_bucket:
         raise ConfigError("blob_store = s3 needs s3_bucket (COSFLOW_S3_BUCKET): an existing bucket")
+    if settings.blob_store == "s3" and settings.max_object_bytes > S3_MAX_PART_BYTES:
+        raise ConfigError("with blob_store = s3, max_object_bytes is at most 5 GiB (S3's CopyObject limit)")
 
 
 def load_settings(

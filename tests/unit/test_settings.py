@@ -157,6 +157,8 @@ def test_the_s3_store_needs_a_bucket_and_reads_its_settings_from_env() -> None:
     assert settings.s3_secret_access_key == "s3-secret-value"
     assert "s3-secret-value" not in repr(settings)  # never in a log line that prints the settings
     assert load_settings(env=ENV_PAIR).blob_store == "filesystem"
+    with pytest.raises(ConfigError, match="max_object_bytes is at most 5 GiB"):
+        load_settings(env={**ENV_PAIR, **env, "COSFLOW_MAX_OBJECT_BYTES": str(6 * 1024**3)})
 
 
 def test_appid_must_be_digits() -> None:
