@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,15 @@ from typing import Any
 import pytest
 from PIL import Image
 from qcloud_cos import CosS3Client
+from qcloud_cos.cos_exception import CosServiceError
 
+from cosflow.domain import qsign
 from tests.conftest import make_client
 from tests.support.media import make_image
 from tests.support.moto import ACCESS_KEY, SECRET_KEY, MotoServer
-from tests.support.server import APPID, ServerProcess
+from tests.support.server import APPID, SECRET_ID, ServerProcess
 from tests.support.server import REGION as COS_REGION
+from tests.support.server import SECRET_KEY as COS_SECRET_KEY
 from tests.support.workflows import as_list, runs_of, wait_run
 
 BUCKET = f"s3back-{APPID}"
@@ -137,6 +142,36 @@ def test_a_workflow_reads_its_input_from_s3_and_writes_its_output_there(
     with Image.open(io.BytesIO(read(cos, "out/pic.png"))) as thumb:
         assert thumb.size == (32, 32)
     assert len(set(s3_keys(moto_s3, s3_bucket)) - before) == 2  # the input's blob and the output's
+
+
+def test_a_put_cut_short_leaves_no_object_and_no_s3_upload(
+    cos: CosS3Client, moto_s3: MotoServer, s3_bucket: str, s3_server: ServerProcess
+) -> None:
+    """The client goes away after 12 of 20 MiB (an S3 multipart upload already started): the
+    upload is aborted, nothing appears in the bucket, the COS key stays absent."""
+    before = set(s3_keys(moto_s3, s3_bucket))
+    host = f"{BUCKET}.cos.{COS_REGION}.myqcloud.com"
+    now = int(time.time())
+    length = 20 * MiB
+    headers = {"host": host, "content-length": str(length)}
+    key_time = f"{now - 60};{now + 600}"
+    auth = qsign.authorization_header(SECRET_ID, COS_SECRET_KEY, key_time, "PUT", "/cut.bin", {}, headers)
+    request = f"PUT /cut.bin HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}\r\nAuthorization: {auth}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", s3_server.port)) as sock:
+        sock.sendall(request.encode())
+        sock.sendall(os.urandom(12 * MiB))
+        deadline = time.monotonic() + 10
+        while not moto_s3.client().list_multipart_uploads(Bucket=s3_bucket).get("Uploads"):
+            assert time.monotonic() < deadline, "the upload never reached S3"
+            time.sleep(0.05)
+    deadline = time.monotonic() + 10
+    while moto_s3.client().list_multipart_uploads(Bucket=s3_bucket).get("Uploads"):
+        assert time.monotonic() < deadline, "the S3 multipart upload of a cut PUT was never aborted"
+        time.sleep(0.05)
+    assert set(s3_keys(moto_s3, s3_bucket)) == before
+    with pytest.raises(CosServiceError) as caught:
+        cos.head_object(Bucket=BUCKET, Key="cut.bin")
+    assert caught.value.get_status_code() == 404
 
 
 # --- bad settings stop start-up in one line --------------------------------------------------------------

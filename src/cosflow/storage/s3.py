@@ -98,9 +98,9 @@ class S3BlobWriter:
             self._buffer += data
             if len(self._buffer) >= self._store.part_bytes:
                 part, self._buffer = self._buffer, bytearray()
-                self._send(bytes(part))
+                self._send(part)
 
-    def _send(self, part: bytes) -> None:
+    def _send(self, part: bytearray) -> None:
         client, bucket = self._store.client, self._store.bucket
         if self._upload_id is None:
             try:
@@ -111,7 +111,7 @@ class S3BlobWriter:
         number = len(self._parts) + 1
         self._in_flight = self._store.pool.submit(self._upload_part, number, part)
 
-    def _upload_part(self, number: int, part: bytes) -> dict[str, Any]:
+    def _upload_part(self, number: int, part: bytearray) -> dict[str, Any]:
         answer = self._store.client.upload_part(
             Bucket=self._store.bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=part
         )
@@ -143,11 +143,11 @@ class S3BlobWriter:
         try:
             if self._upload_id is None:  # one request: PutObject is all or nothing
                 md5 = base64.b64encode(self._md5.digest()).decode()
-                client.put_object(Bucket=bucket, Key=self._key, Body=bytes(self._buffer), ContentMD5=md5)
+                client.put_object(Bucket=bucket, Key=self._key, Body=self._buffer, ContentMD5=md5)
                 return
             if self._buffer:
                 part, self._buffer = self._buffer, bytearray()
-                self._send(bytes(part))
+                self._send(part)
             self._wait()
             client.complete_multipart_upload(
                 Bucket=bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
