@@ -94,9 +94,9 @@ def open_blob_store(settings: Settings) -> BlobStore:
     """The store ``blob_store`` names. S3 is checked now (:func:`cosflow.storage.s3.connect`), so
     bad settings stop start-up with one line; only the filesystem keeps a full-disk reserve."""
     if settings.blob_store == "s3":
-        from cosflow.storage import s3  # boto3 loads only when it is used
+        from cosflow.storage import s3_client  # boto3 loads only when it is used
 
-        return s3.connect(settings)
+        return s3_client.connect(settings)
     return FileBlobStore(settings.data_dir / "storage", settings.disk_reserve_bytes)
 
 

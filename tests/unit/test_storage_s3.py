@@ -15,7 +15,7 @@ import pytest
 
 from cosflow.errors import ConfigError, StorageError
 from cosflow.settings import Settings
-from cosflow.storage import s3
+from cosflow.storage import s3, s3_client
 from cosflow.storage.s3 import S3BlobStore, S3BlobWriter
 from tests.support.moto import ACCESS_KEY, REGION, SECRET_KEY, TEST_PART_BYTES, MotoServer
 
@@ -228,15 +228,15 @@ def settings_for(moto: MotoServer, bucket: str, **extra: Any) -> Settings:
 
 def test_connect_checks_the_bucket(moto_s3: MotoServer) -> None:
     bucket = moto_s3.new_bucket()
-    store = s3.connect(settings_for(moto_s3, bucket, s3_prefix="tenant-a"))
+    store = s3_client.connect(settings_for(moto_s3, bucket, s3_prefix="tenant-a"))
     assert store.prefix == "tenant-a/" and store.part_bytes == 8 * 1024 * 1024
     with pytest.raises(ConfigError, match=rf"^S3 store: bucket 'nope-{bucket}' does not exist at {moto_s3.endpoint} "):
-        s3.connect(settings_for(moto_s3, "nope-" + bucket))
+        s3_client.connect(settings_for(moto_s3, "nope-" + bucket))
 
 
 def test_connect_to_a_closed_port_names_the_endpoint(moto_s3: MotoServer) -> None:
     with pytest.raises(ConfigError, match=r"^S3 store: cannot reach http://127\.0\.0\.1:1 \("):
-        s3.connect(settings_for(moto_s3, "b", s3_endpoint_url="http://user:pw@127.0.0.1:1"))
+        s3_client.connect(settings_for(moto_s3, "b", s3_endpoint_url="http://user:pw@127.0.0.1:1"))
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +251,6 @@ def checking_moto() -> Iterator[MotoServer]:
 def test_connect_with_wrong_credentials_says_they_were_refused(checking_moto: MotoServer) -> None:
     settings = settings_for(checking_moto, "guarded", s3_access_key_id="AKIAWRONG", s3_secret_access_key="wrong")
     with pytest.raises(ConfigError) as caught:
-        s3.connect(settings)
+        s3_client.connect(settings)
     assert str(caught.value) == f"S3 store: {checking_moto.endpoint} refused the credentials for bucket 'guarded'"
     assert "wrong" not in str(caught.value).replace("refused", "")

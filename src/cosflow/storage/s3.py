@@ -27,13 +27,12 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
-from urllib.parse import urlsplit, urlunsplit
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cosflow.errors import ConfigError, CosflowError, InsufficientStorage, StorageError
 from cosflow.ids import blob_id as new_blob_id
-from cosflow.settings import S3_MAX_PART_BYTES, Settings
+from cosflow.settings import S3_MAX_PART_BYTES
 from cosflow.storage.base import BlobInfo
 from cosflow.storage.s3_reader import S3Reader
 
@@ -42,8 +41,8 @@ log = logging.getLogger(__name__)
 #: User metadata (``x-amz-meta-…``) that marks a blob's object as a manifest of parts.
 COMPOSED = "cosflow-composed"
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
-_MISSING = {"404", "NoSuchKey", "NotFound"}
-_REFUSED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
+MISSING = {"404", "NoSuchKey", "NotFound"}
+REFUSED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 #: What MinIO, Ceph and AWS answer when the store (or the bucket's quota) is full.
 _FULL = {"XMinioStorageFull", "QuotaExceeded", "InsufficientCapacity", "XMinioAdminBucketQuotaExceeded"}
 
@@ -54,11 +53,11 @@ def failure(action: str, exc: Exception) -> CosflowError:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in _FULL:
             return InsufficientStorage()
-        if code in _MISSING:
+        if code in MISSING:
             return StorageError(f"{action}: it is not in the object store")
         if code == "NoSuchBucket":
             return StorageError(f"{action}: the object store's bucket does not exist")
-        if code in _REFUSED:
+        if code in REFUSED:
             return StorageError(f"{action}: the object store refused cosflow's credentials")
         return StorageError(f"{action}: the object store answered {code or 'an error'}")
     if isinstance(exc, NoCredentialsError):
@@ -67,7 +66,7 @@ def failure(action: str, exc: Exception) -> CosflowError:
 
 
 def _is_missing(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code", "")) in _MISSING
+    return str(exc.response.get("Error", {}).get("Code", "")) in MISSING
 
 
 class S3BlobWriter:
@@ -169,7 +168,8 @@ class S3BlobWriter:
 
 
 class S3BlobStore:
-    """``client``: a boto3 S3 client (thread-safe, shared); ``bucket`` must exist (:meth:`check`).
+    """``client``: a boto3 S3 client (thread-safe, shared); ``bucket`` must exist
+    (:func:`cosflow.storage.s3_client.check`).
     ``stale_upload_seconds``: :meth:`sweep` aborts only multipart uploads older than this, so a
     server starting never cuts short an upload that another node is still sending."""
 
@@ -320,32 +320,6 @@ class S3BlobStore:
     def release_reserve(self) -> bool:
         return False
 
-    # --- start-up -----------------------------------------------------------------------------
-    def check(self) -> None:
-        """Raise :class:`ConfigError` with one line naming what is wrong (endpoint unreachable,
-        credentials refused, bucket missing) unless the bucket answers."""
-        where = _safe_endpoint(self.client.meta.endpoint_url)
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-        except NoCredentialsError as exc:
-            raise ConfigError(
-                "S3 store: no credentials found (set s3_access_key_id and s3_secret_access_key, or "
-                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-            ) from exc
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in _MISSING or code == "NoSuchBucket":
-                missing = f"S3 store: bucket {self.bucket!r} does not exist at {where} (create it first)"
-                raise ConfigError(missing) from exc
-            if code in _REFUSED:
-                raise ConfigError(f"S3 store: {where} refused the credentials for bucket {self.bucket!r}") from exc
-            if status == 301 or code in ("301", "PermanentRedirect", "AuthorizationHeaderMalformed"):
-                raise ConfigError(f"S3 store: bucket {self.bucket!r} is in another region (set s3_region)") from exc
-            raise ConfigError(f"S3 store: {where} answered {code or status} for bucket {self.bucket!r}") from exc
-        except BotoCoreError as exc:
-            raise ConfigError(f"S3 store: cannot reach {where} ({type(exc).__name__})") from exc
-
     # --- pieces -------------------------------------------------------------------------------
     def _get(self, key: str, first: int, last: int) -> Any:
         """The body of a ranged GET (a streaming reader); errors are left to the caller."""
@@ -402,7 +376,7 @@ class S3BlobStore:
                 answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
             except (BotoCoreError, ClientError) as exc:
                 raise failure(action, exc) from exc
-            errors = [e for e in answer.get("Errors", ()) if e.get("Code") not in _MISSING]
+            errors = [e for e in answer.get("Errors", ()) if e.get("Code") not in MISSING]
             if errors:
                 raise StorageError(f"{action}: the object store answered {errors[0].get('Code', 'an error')}")
 
@@ -416,38 +390,3 @@ class S3BlobStore:
                 log.warning("could not abort an S3 multipart upload", extra={"action": "s3_abort"}, exc_info=True)
         except BotoCoreError:
             log.warning("could not abort an S3 multipart upload", extra={"action": "s3_abort"}, exc_info=True)
-
-
-def _safe_endpoint(url: str) -> str:
-    """The endpoint URL without any user:password it may carry."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def connect(settings: Settings) -> S3BlobStore:
-    """A store over a boto3 client built from ``settings``, checked with :meth:`S3BlobStore.check`.
-    Raises :class:`ConfigError` (one line) when the bucket cannot be used."""
-    import boto3
-    from botocore.config import Config
-
-    style = settings.s3_addressing_style or ("path" if settings.s3_endpoint_url else "auto")
-    session = boto3.session.Session(
-        aws_access_key_id=settings.s3_access_key_id or None,
-        aws_secret_access_key=settings.s3_secret_access_key or None,
-        region_name=settings.s3_region or None,
-    )
-    config = Config(
-        s3={"addressing_style": style},
-        signature_version="s3v4",
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=5,
-        read_timeout=60,
-        max_pool_connections=64,
-        # Only the checksums S3 itself requires: many S3-compatible stores refuse the rest.
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-    )
-    client = session.client("s3", endpoint_url=settings.s3_endpoint_url or None, config=config)
-    store = S3BlobStore(client, settings.s3_bucket, settings.s3_prefix, part_bytes=settings.s3_part_bytes)
-    store.check()
-    return store
