@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from qcloud_cos import CosConfig, CosS3Client
 
+from tests.support.moto import MotoServer, MotoUnavailable
 from tests.support.server import APPID, REGION, SECRET_ID, SECRET_KEY, ServerProcess
 
 _bucket_numbers = itertools.count(1)
@@ -108,3 +109,14 @@ def bucket(client: CosS3Client) -> str:
 @pytest.fixture
 def data_dir(server: ServerProcess) -> Path:
     return server.data_dir
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoServer]:
+    """moto's S3 server for the session; the tests that need it skip, saying why, if it cannot start."""
+    try:
+        proc = MotoServer().start()
+    except MotoUnavailable as exc:
+        pytest.skip(f"S3 tests need moto_server: {exc}")
+    yield proc
+    proc.stop()

@@ -12,7 +12,7 @@ import secrets
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,24 @@ class Settings:
     #: Refuse callback URLs resolving to loopback or private networks (link-local and cloud metadata
     #: addresses are always refused).
     callback_deny_private: bool = False
+    #: Where object bytes live: ``filesystem`` (under the data dir) or ``s3`` (the bucket below).
+    blob_store: str = "filesystem"
+    #: The S3-compatible service (MinIO, Ceph RGW, AWS S3, COS): endpoint (empty = AWS for the
+    #: region), an existing bucket cosflow may own, a key prefix inside it, its region.
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_region: str = ""
+    #: Credentials; empty = boto3's usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+    #: AWS_SESSION_TOKEN, AWS_PROFILE, ~/.aws, an instance role).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    #: ``path`` (``<endpoint>/<bucket>/<key>``), ``virtual`` (``<bucket>.<endpoint>``) or ``auto``;
+    #: empty = ``path`` with an endpoint URL (what MinIO and Ceph expect), ``auto`` without.
+    s3_addressing_style: str = ""
+    #: Bytes buffered per S3 multipart part of an upload (at most two per upload in memory); S3
+    #: needs at least 5 MiB.
+    s3_part_bytes: int = 8 * 1024 * 1024
 
     @property
     def endpoint(self) -> str:
@@ -114,6 +132,15 @@ _ENV_KEYS: dict[str, str] = {
     "callback_destination_concurrency": "COSFLOW_CALLBACK_DESTINATION_CONCURRENCY",
     "callback_secret": "COSFLOW_CALLBACK_SECRET",
     "callback_deny_private": "COSFLOW_CALLBACK_DENY_PRIVATE",
+    "blob_store": "COSFLOW_BLOB_STORE",
+    "s3_endpoint_url": "COSFLOW_S3_ENDPOINT_URL",
+    "s3_bucket": "COSFLOW_S3_BUCKET",
+    "s3_prefix": "COSFLOW_S3_PREFIX",
+    "s3_region": "COSFLOW_S3_REGION",
+    "s3_access_key_id": "COSFLOW_S3_ACCESS_KEY_ID",
+    "s3_secret_access_key": "COSFLOW_S3_SECRET_ACCESS_KEY",
+    "s3_addressing_style": "COSFLOW_S3_ADDRESSING_STYLE",
+    "s3_part_bytes": "COSFLOW_S3_PART_BYTES",
 }
 
 
@@ -199,6 +226,27 @@ def _check(settings: Settings) -> None:
         raise ConfigError("disk_reserve_bytes cannot be negative (0 turns the reserve off)")
     if not settings.appid.isdecimal():
         raise ConfigError(f"appid must be digits, got {settings.appid!r}")
+    _check_blob_store(settings)
+
+
+#: S3's own bounds on a multipart part (all but the last).
+S3_MIN_PART_BYTES = 5 * 1024 * 1024
+S3_MAX_PART_BYTES = 5 * 1024**3
+
+
+def _check_blob_store(settings: Settings) -> None:
+    if settings.blob_store not in ("filesystem", "s3"):
+        raise ConfigError(f"blob_store must be filesystem or s3, got {settings.blob_store!r}")
+    if settings.s3_addressing_style not in ("", "auto", "path", "virtual"):
+        raise ConfigError(f"s3_addressing_style must be auto, path or virtual, got {settings.s3_addressing_style!r}")
+    if not S3_MIN_PART_BYTES <= settings.s3_part_bytes <= S3_MAX_PART_BYTES:
+        raise ConfigError("s3_part_bytes must be between 5 MiB (5242880) and 5 GiB (S3's part limits)")
+    if bool(settings.s3_access_key_id) != bool(settings.s3_secret_access_key):
+        raise ConfigError("set both s3_access_key_id and s3_secret_access_key, or neither (boto3's usual chain)")
+    if settings.blob_store == "s3" and not settings.s3_bucket:
+        raise ConfigError("blob_store = s3 needs s3_bucket (COSFLOW_S3_BUCKET): an existing bucket")
+    if settings.blob_store == "s3" and settings.max_object_bytes > S3_MAX_PART_BYTES:
+        raise ConfigError("with blob_store = s3, max_object_bytes is at most 5 GiB (S3's CopyObject limit)")
 
 
 def load_settings(

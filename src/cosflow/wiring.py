@@ -90,10 +90,20 @@ def build_services(settings: Settings, registry: Registry | None = None, store: 
     return services
 
 
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store ``blob_store`` names. S3 is checked now (:func:`cosflow.storage.s3.connect`), so
+    bad settings stop start-up with one line; only the filesystem keeps a full-disk reserve."""
+    if settings.blob_store == "s3":
+        from cosflow.storage import s3_client  # boto3 loads only when it is used
+
+        return s3_client.connect(settings)
+    return FileBlobStore(settings.data_dir / "storage", settings.disk_reserve_bytes)
+
+
 def _build(settings: Settings, registry: Registry | None, store: BlobStore | None) -> Services:
+    store = store or open_blob_store(settings)  # first: a store that cannot be used changes nothing
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
-    store = store or FileBlobStore(settings.data_dir / "storage", settings.disk_reserve_bytes)
     swept = store.sweep()
     collected = garbage.collect(engine, store)
     if swept or collected:

@@ -127,11 +127,38 @@ def test_a_misspelt_switch_is_an_error_not_false() -> None:
         ("COSFLOW_CALLBACK_TIMEOUT", "0", "callback_timeout"),
         ("COSFLOW_TASK_TIMEOUT_SECONDS", "-5", "task_timeout_seconds"),
         ("COSFLOW_CALLBACK_RETRY_SCHEDULE", "0,-1", "callback_retry_schedule"),
+        ("COSFLOW_BLOB_STORE", "s4", "blob_store"),
+        ("COSFLOW_S3_PART_BYTES", "1048576", "s3_part_bytes"),
+        ("COSFLOW_S3_ADDRESSING_STYLE", "host", "s3_addressing_style"),
+        ("COSFLOW_S3_ACCESS_KEY_ID", "AKIAonlyhalf", "s3_secret_access_key"),
     ],
 )
 def test_values_that_would_break_the_server_are_refused(variable: str, value: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load_settings(env={**ENV_PAIR, variable: value})
+
+
+def test_the_s3_store_needs_a_bucket_and_reads_its_settings_from_env() -> None:
+    with pytest.raises(ConfigError, match="blob_store = s3 needs s3_bucket"):
+        load_settings(env={**ENV_PAIR, "COSFLOW_BLOB_STORE": "s3"})
+    env = {
+        "COSFLOW_BLOB_STORE": "s3",
+        "COSFLOW_S3_BUCKET": "media",
+        "COSFLOW_S3_ENDPOINT_URL": "http://minio:9000",
+        "COSFLOW_S3_PREFIX": "prod/",
+        "COSFLOW_S3_REGION": "eu-west-1",
+        "COSFLOW_S3_ACCESS_KEY_ID": "AKIAexample",
+        "COSFLOW_S3_SECRET_ACCESS_KEY": "s3-secret-value",
+        "COSFLOW_S3_PART_BYTES": str(16 * 1024 * 1024),
+    }
+    settings = load_settings(env={**ENV_PAIR, **env})
+    assert (settings.blob_store, settings.s3_bucket, settings.s3_endpoint_url) == ("s3", "media", "http://minio:9000")
+    assert (settings.s3_prefix, settings.s3_region, settings.s3_part_bytes) == ("prod/", "eu-west-1", 16 * 1024 * 1024)
+    assert settings.s3_secret_access_key == "s3-secret-value"
+    assert "s3-secret-value" not in repr(settings)  # never in a log line that prints the settings
+    assert load_settings(env=ENV_PAIR).blob_store == "filesystem"
+    with pytest.raises(ConfigError, match="max_object_bytes is at most 5 GiB"):
+        load_settings(env={**ENV_PAIR, **env, "COSFLOW_MAX_OBJECT_BYTES": str(6 * 1024**3)})
 
 
 def test_appid_must_be_digits() -> None:

@@ -1,4 +1,5 @@
-"""The blob stores (``storage.filesystem`` and ``storage.memory``), held to the same behaviour."""
+"""The blob stores (``storage.filesystem``, ``storage.memory`` and ``storage.s3`` against moto's S3
+server), held to the same behaviour."""
 
 from __future__ import annotations
 
@@ -15,24 +16,35 @@ from cosflow.errors import StorageError
 from cosflow.storage.base import BlobStore
 from cosflow.storage.filesystem import FileBlobStore
 from cosflow.storage.memory import MemoryBlobStore
+from cosflow.storage.s3 import S3BlobStore
+from tests.support.moto import TEST_PART_BYTES, MotoServer
 
-Store = FileBlobStore | MemoryBlobStore
+Store = FileBlobStore | MemoryBlobStore | S3BlobStore
 
 
-@pytest.fixture(params=["filesystem", "memory"])
+@pytest.fixture(params=["filesystem", "memory", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if request.param == "filesystem":
         return FileBlobStore(tmp_path / "storage")
+    if request.param == "s3":
+        moto: MotoServer = request.getfixturevalue("moto_s3")
+        # stale_upload_seconds=0: sweep treats every unfinished upload as a dead writer's
+        return S3BlobStore(moto.client(), moto.new_bucket(), "p/", part_bytes=TEST_PART_BYTES, stale_upload_seconds=0)
     return MemoryBlobStore()
 
 
 def stored_blob_count(store: Store) -> int:
     if isinstance(store, FileBlobStore):
         return sum(1 for p in store.blob_dir.rglob("*") if p.is_file())
+    if isinstance(store, S3BlobStore):
+        return store.client.list_objects_v2(Bucket=store.bucket)["KeyCount"]  # type: ignore[no-any-return]
     return len(store.blobs)
 
 
-def temp_files(store: Store) -> list[Path]:
+def temp_files(store: Store) -> list[object]:
+    """What an unfinished write holds: temp files, or S3 multipart uploads not yet complete."""
+    if isinstance(store, S3BlobStore):
+        return store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])  # type: ignore[no-any-return]
     return sorted(store.tmp_dir.iterdir()) if isinstance(store, FileBlobStore) else []
 
 
@@ -215,6 +227,12 @@ def leave_leftover(store: Store, name: str = "put-crashed") -> None:
     """What a process killed mid-write leaves behind."""
     if isinstance(store, FileBlobStore):
         (store.tmp_dir / name).write_bytes(b"half written")
+    elif isinstance(store, S3BlobStore):  # a writer killed after its first part
+        upload = store.client.create_multipart_upload(Bucket=store.bucket, Key=store.key(name.replace("-", "")))
+        store.client.upload_part(
+            Bucket=store.bucket, Key=store.key(name.replace("-", "")), UploadId=upload["UploadId"],
+            PartNumber=1, Body=b"half written",
+        )
     else:
         store.writer().write(b"half written")  # never committed: nothing is kept
 
@@ -222,7 +240,7 @@ def leave_leftover(store: Store, name: str = "put-crashed") -> None:
 def test_sweep_removes_leftovers_and_keeps_blobs(store: Store) -> None:
     kept = put(store, b"kept")
     leave_leftover(store)
-    expected = 1 if isinstance(store, FileBlobStore) else 0  # memory writers leave nothing behind
+    expected = 0 if isinstance(store, MemoryBlobStore) else 1  # memory writers leave nothing behind
     assert store.sweep() == expected
     assert temp_files(store) == []
     assert store.sweep() == 0

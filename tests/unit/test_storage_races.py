@@ -1,6 +1,7 @@
 """Regression tests for review findings (data safety in the object/multipart services and storage).
 
-Each test states what a user would hit. They use the real filesystem blob store, as production does.
+Each test states what a user would hit. They use the real filesystem blob store, as production does,
+and the S3 store against moto's S3 server.
 """
 
 from __future__ import annotations
@@ -22,20 +23,30 @@ from cosflow.services.buckets import BucketService
 from cosflow.services.multipart import MultipartService, RequestedPart
 from cosflow.services.objects import ObjectService
 from cosflow.settings import KeyPair, Settings
+from cosflow.storage.base import BlobStore
 from cosflow.storage.filesystem import FileBlobStore
+from cosflow.storage.s3 import S3BlobStore
+from tests.support.moto import TEST_PART_BYTES, MotoServer
 
 BUCKET = "b-1250000000"
 PART = 8
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Engine, FileBlobStore, ObjectService, MultipartService]]:
+@pytest.fixture(params=["filesystem", "s3"])
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Engine, BlobStore, ObjectService, MultipartService]]:
     settings = Settings(
         data_dir=tmp_path, credentials=(KeyPair("AKIDunit", "unitkey"),), min_part_bytes=PART, max_object_bytes=10_000
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'cosflow.db'}")
     migrate(engine)
-    store = FileBlobStore(tmp_path / "store")
+    store: BlobStore
+    if request.param == "s3":
+        moto: MotoServer = request.getfixturevalue("moto_s3")
+        store = S3BlobStore(moto.client(), moto.new_bucket(), part_bytes=TEST_PART_BYTES)
+    else:
+        store = FileBlobStore(tmp_path / "store")
     anyio.run(BucketService(engine, settings).create, BUCKET, None)
     yield engine, store, ObjectService(engine, store, settings), MultipartService(engine, store, settings)
     engine.dispose()
@@ -83,7 +94,7 @@ def test_failed_cleanup_after_commit_does_not_delete_the_committed_blob(world: A
     real = garbage.collect
     calls = {"n": 0}
 
-    def flaky(engine: Engine, s: FileBlobStore) -> int:
+    def flaky(engine: Engine, s: BlobStore) -> int:
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("simulated EIO while deleting an old blob")

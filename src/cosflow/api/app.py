@@ -178,7 +178,8 @@ class CosflowApp:
                 except CosflowError as exc:  # an expected refusal: its message says it all
                     log.error("startup refused: %s", exc)
                     await self._abandon_start()
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    # No message: uvicorn would log it a second time; the line above says it.
+                    await send({"type": "lifespan.startup.failed", "message": ""})
                     return
                 except Exception as exc:  # reported to the server, which refuses to start
                     log.exception("startup failed")
