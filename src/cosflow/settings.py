@@ -41,7 +41,8 @@ class Settings:
     #: SQLAlchemy URL; empty means ``sqlite:///<data_dir>/cosflow.db``.
     database_url: str = ""
     credentials: tuple[KeyPair, ...] = ()
-    #: Largest XML request body accepted (bytes).
+    #: Largest XML request body accepted (bytes); a CompleteMultipartUpload may have 2.5 MB whatever
+    #: this says (10,000 parts with checksums: api/multipart.COMPLETE_MAX_BYTES).
     max_xml_bytes: int = 1024 * 1024
     #: Largest single PUT Object / part (bytes); COS allows 5 GB.
     max_object_bytes: int = 5 * 1024**3

@@ -71,6 +71,7 @@ class Services:
             for part in reversed(self.background):
                 await part.stop()
             self.engine.dispose()
+            self.store.close()
         finally:
             if self.lock is not None:
                 self.lock.release()
@@ -127,7 +128,7 @@ def _build(settings: Settings, registry: Registry | None, store: BlobStore | Non
         executions=ExecutionService(engine),
         queues=QueueService(engine, wakeup),
         scheduler=scheduler,
-        runner=Runner(engine, objects, scheduler, registry, settings),
+        runner=Runner(engine, objects, store, scheduler, registry, settings),
         wakeup=wakeup,
         callbacks=CallbackService(engine, wakeup),
     )

@@ -230,3 +230,55 @@ def test_task_whose_output_cannot_be_written_fails_clearly_and_workflows_run_aft
     second = next(r["RunId"] for r in runs_of(client, bucket, workflow_id) if r["RunId"] != run_id)
     assert wait_run(client, bucket, second, timeout=60)["State"] == "Success"
     assert _body(client, bucket, "out/second.bmp")[:2] == b"BM"
+
+
+def _reserve_lent(server: ServerProcess) -> int:
+    """How many times the server gave its reserve to a delete (its log says so each time)."""
+    return "".join(server.output).count("disk full: reserve released")
+
+
+def _fill_and_delete(client: CosS3Client, server: ServerProcess, bucket: str, key: str, filler: Path) -> None:
+    """Fill whatever room is left, then DELETE ``key``: it must commit, with the reserve's help."""
+    _fill(filler)
+    _refused_as_full(lambda: client.put_object(Bucket=bucket, Key="new", Body=b"n" * 200_000))
+    lent = _reserve_lent(server)
+    client.delete_object(Bucket=bucket, Key=key)
+    assert _reserve_lent(server) == lent + 1, "the delete did not need the reserve: the disk was not full"
+    with pytest.raises(CosServiceError) as gone:
+        client.head_object(Bucket=bucket, Key=key)
+    assert gone.value.get_status_code() == 404
+
+
+def test_deletes_keep_working_when_the_room_a_delete_freed_is_taken_again(disk_server: ServerProcess) -> None:
+    """A delete on a full disk borrows the reserve for its commit; the blob it frees gives the
+    reserve back its room at once, so whatever fills the disk next (an upload, another program)
+    cannot leave the next delete without it. Was: the freed room was anyone's, and the second
+    delete answered 503."""
+    client = make_client(disk_server.port)
+    bucket = f"again-{APPID}"
+    client.create_bucket(Bucket=bucket)
+    keys = [f"a/{n}" for n in range(4)]
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=key, Body=os.urandom(512 * 1024))
+    reserve = disk_server.data_dir / "storage" / "reserve"
+    for n, key in enumerate(keys[:3]):
+        _fill_and_delete(client, disk_server, bucket, key, disk_server.data_dir.parent / f"filler{n}")
+        assert reserve.stat().st_size == RESERVE  # held again, out of the deleted blob's room
+    for n in range(3):
+        (disk_server.data_dir.parent / f"filler{n}").unlink()
+    client.put_object(Bucket=bucket, Key="after", Body=b"back")
+    assert _body(client, bucket, keys[3]) and _body(client, bucket, "after") == b"back"
+
+
+def test_a_reserve_file_removed_from_outside_still_lets_deletes_through(disk_server: ServerProcess) -> None:
+    """Someone removes data/storage/reserve while the server runs (a cleanup script, an operator
+    looking for room): the server keeps the file open, so its space is still there for a delete
+    on a full disk, and the reserve is back under its name after. Was: 503 on every delete."""
+    client = make_client(disk_server.port)
+    bucket = f"removed-{APPID}"
+    client.create_bucket(Bucket=bucket)
+    client.put_object(Bucket=bucket, Key="big", Body=os.urandom(512 * 1024))
+    reserve = disk_server.data_dir / "storage" / "reserve"
+    reserve.unlink()
+    _fill_and_delete(client, disk_server, bucket, "big", disk_server.data_dir.parent / "filler")
+    assert reserve.stat().st_size == RESERVE

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import zlib
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,11 @@ from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
 from tests.support.refusals import assert_absent
+from tests.support.server import ServerProcess
+from tests.support.signing import signed
 
 MiB = 1024 * 1024
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
 def _sha256(path: Path) -> str:
@@ -133,3 +138,31 @@ def test_part_rules(client: CosS3Client, bucket: str) -> None:
     with pytest.raises(CosServiceError) as err:
         client.upload_part(Bucket=bucket, Key="other-key", Body=b"x", PartNumber=1, UploadId=upload_id)
     assert (err.value.get_status_code(), err.value.get_error_code()) == (404, "NoSuchUpload")
+
+
+def test_complete_and_delete_as_boto3_sends_them(client: CosS3Client, server: ServerProcess, bucket: str) -> None:
+    """boto3 (and other S3 SDKs) put ``xmlns="http://s3.amazonaws.com/doc/2006-03-01/"`` on the
+    CompleteMultipartUpload and Delete bodies, and a checksum on each part. Was: 400 MalformedXML
+    ("the body must be a <CompleteMultipartUpload> document"). The bodies are the bytes botocore's
+    serialiser writes (tests/unit/test_complete_body.py builds the 10,000-part one)."""
+    key = "boto3/multi.bin"
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    data = [os.urandom(MiB), os.urandom(1000)]
+    etags = [
+        client.upload_part(Bucket=bucket, Key=key, Body=d, PartNumber=n, UploadId=upload_id)["ETag"]
+        for n, d in enumerate(data, 1)
+    ]
+    parts = "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag>"
+        f"<ChecksumCRC32>{base64.b64encode(zlib.crc32(d).to_bytes(4, 'big')).decode()}</ChecksumCRC32></Part>"
+        for n, (etag, d) in enumerate(zip(etags, data, strict=True), 1)
+    )
+    body = f'<CompleteMultipartUpload xmlns="{S3_NS}">{parts}</CompleteMultipartUpload>'.encode()
+    done = signed(client, server, bucket, "POST", key, params={"uploadId": upload_id}, body=body)
+    assert done.status_code == 200, done.text
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].get_raw_stream().read() == b"".join(data)
+
+    delete = f'<Delete xmlns="{S3_NS}"><Object><Key>{key}</Key></Object><Quiet>true</Quiet></Delete>'.encode()
+    deleted = signed(client, server, bucket, "POST", "/", params={"delete": ""}, body=delete)
+    assert deleted.status_code == 200 and "<Error>" not in deleted.text, deleted.text
+    assert_absent(client, bucket, key)

@@ -160,7 +160,7 @@ async def delete_objects(call: Call) -> Response:
     want = expected_md5(call.request.headers.get("content-md5"))
     if want is not None and hashlib.md5(raw).hexdigest() != want:
         raise BadDigest()
-    root = xmlio.parse(raw)
+    root = xmlio.parse(raw, local_names=True)  # boto3 sends xmlns="http://s3.amazonaws.com/doc/2006-03-01/"
     if root.tag != "Delete":
         raise MalformedXML("the body must be a <Delete> document")
     keys = [xmlio.text(o, "Key") for o in root.findall("Object")]

@@ -26,17 +26,20 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse(data: bytes, max_elements: int = xmldoc.MAX_ELEMENTS) -> ET.Element:
+def parse(data: bytes, max_elements: int = xmldoc.MAX_ELEMENTS, *, local_names: bool = False) -> ET.Element:
     """Parse untrusted XML (``domain.xmldoc.parse``): DTDs, entities and external references are
     refused, and so are bodies nested deeper than ``xmldoc.MAX_DEPTH`` or with more than
-    ``max_elements`` elements (MalformedXML, before anything is stored)."""
+    ``max_elements`` elements (MalformedXML, before anything is stored). ``local_names``: tags
+    without their namespace (the S3 one boto3 sends)."""
     if not data.strip():
         raise MalformedXML("the request body is empty")
-    return xmldoc.parse(data, max_elements=max_elements)
+    return xmldoc.parse(data, max_elements=max_elements, local_names=local_names)
 
 
-async def read_xml(request: Request, max_bytes: int, max_elements: int = xmldoc.MAX_ELEMENTS) -> ET.Element:
-    return parse(await read_body(request, max_bytes), max_elements)
+async def read_xml(
+    request: Request, max_bytes: int, max_elements: int = xmldoc.MAX_ELEMENTS, *, local_names: bool = False
+) -> ET.Element:
+    return parse(await read_body(request, max_bytes), max_elements, local_names=local_names)
 
 
 def text(element: ET.Element | None, path: str, default: str = "") -> str:

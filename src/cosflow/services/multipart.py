@@ -85,7 +85,6 @@ class MultipartService:
         if not 1 <= part_number <= MAX_PART_NUMBER:
             raise InvalidArgument(f"partNumber must be 1..{MAX_PART_NUMBER}", resource="partNumber")
         await self.get_upload(bucket, key, upload_id)
-        await to_thread.run_sync(space.require_room, self._store)
         info = await transfer.receive(
             self._store,
             body,
@@ -186,13 +185,10 @@ class MultipartService:
         return obj
 
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
-        def tx() -> None:
+        def run() -> None:  # frees its parts' space, so it still commits on a full disk
             with self._engine.begin() as conn:
                 self._upload(conn, bucket, key, upload_id)
                 upload_rows.remove(conn, upload_id)
-
-        def run() -> None:  # frees its parts' space, so it still commits on a full disk
-            space.with_room(self._store, tx)
             garbage.collect_after_commit(self._engine, self._store)
 
-        await to_thread.run_sync(run)
+        await to_thread.run_sync(space.with_room, self._store, run)

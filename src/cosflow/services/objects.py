@@ -59,26 +59,18 @@ class ObjectService:
     # --- helpers ------------------------------------------------------------------------------
     async def _tx(self, fn: Callable[[Connection], T], *, frees: bool = False) -> T:
         """Run ``fn`` in one transaction in a worker thread, then collect orphaned blobs. One that
-        ``frees`` space (a delete) still commits on a full disk (:func:`space.with_room`)."""
-
-        def tx() -> T:
-            with self._engine.begin() as conn:
-                return fn(conn)
+        ``frees`` space (a delete) still commits on a full disk (:func:`space.with_room`), and the
+        blobs it freed give the reserve its room back."""
 
         def run() -> T:
-            result = space.with_room(self._store, tx) if frees else tx()
+            with self._engine.begin() as conn:
+                result = fn(conn)
             garbage.collect_after_commit(self._engine, self._store)
             return result
 
+        if frees:
+            return await to_thread.run_sync(space.with_room, self._store, run)
         return await to_thread.run_sync(run)
-
-    async def require_room(self) -> None:
-        """Raise :class:`InsufficientStorage` (before any byte is read) while the disk is full."""
-        await to_thread.run_sync(space.require_room, self._store)
-
-    def with_room(self, operation: Callable[[], T]) -> T:
-        """:func:`space.with_room` over this service's store (blocking; for a worker thread)."""
-        return space.with_room(self._store, operation)
 
     async def _read(self, fn: Callable[[Connection], T]) -> T:
         def run() -> T:
@@ -130,7 +122,6 @@ class ObjectService:
         ``size_range`` (a form policy's content-length-range) is enforced while the body streams."""
         validate_key(key)
         await self._read(lambda conn: self._require_bucket(conn, bucket))
-        await self.require_room()
         low, high = size_range or (0, self._settings.max_object_bytes)
         info = await transfer.receive(
             self._store,
@@ -210,7 +201,7 @@ class ObjectService:
         """Copy ``source`` (as the caller read it); ``attrs=None`` keeps its metadata (directive
         Copy). If an overwrite raced the copy and its blob is gone, the current version is copied."""
         validate_key(key)
-        await self.require_room()
+        await space.require_room(self._store)
         try:
             info = await to_thread.run_sync(self._store.copy, source.blob_id)
         except StorageError:

@@ -32,9 +32,11 @@ from cosflow.domain.topology import Node, parse_topology
 from cosflow.errors import CosflowError, InsufficientStorage, StorageError
 from cosflow.media import ffmpeg
 from cosflow.media.base import Job, MediaError, Processor, Product, Registry
+from cosflow.services import space
 from cosflow.services.objects import ObjectService
 from cosflow.services.scheduler import Scheduler
 from cosflow.settings import Settings
+from cosflow.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
@@ -60,12 +62,14 @@ class Runner:
         self,
         engine: Engine,
         objects: ObjectService,
+        store: BlobStore,
         scheduler: Scheduler,
         registry: Registry,
         settings: Settings,
     ) -> None:
         self._engine = engine
         self._objects = objects
+        self._blobs = store
         self._scheduler = scheduler
         self._registry = registry
         self._settings = settings
@@ -119,7 +123,7 @@ class Runner:
             code, message = self._explain(exc, job_id, context, work)
             # Recorded even on a full disk (the reserve is given up for it), or the run would hang.
             await to_thread.run_sync(
-                self._objects.with_room, lambda: self._scheduler.task_failed(job_id, code, message)
+                space.with_room, self._blobs, lambda: self._scheduler.task_failed(job_id, code, message)
             )
         finally:
             await to_thread.run_sync(lambda: shutil.rmtree(work, ignore_errors=True))

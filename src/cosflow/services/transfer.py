@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from anyio import to_thread
 
 from cosflow.errors import BadDigest, EntityTooLarge, IncompleteBody, InvalidDigest
+from cosflow.services import space
 from cosflow.storage.base import BlobInfo, BlobStore
 
 #: Bytes gathered before one hand-off to a worker thread: few thread hops, bounded memory.
@@ -37,10 +38,15 @@ async def receive(
     content_length: int | None = None,
     content_md5: str | None = None,
 ) -> BlobInfo:
-    """Write ``body`` to a new blob; on any failure nothing is left behind."""
+    """Write ``body`` to a new blob; on any failure nothing is left behind. Raises
+    :class:`~cosflow.errors.InsufficientStorage` before a byte is read while the disk is full, and
+    while receiving once the disk reserve has been lent to a delete (:func:`space.require_room`,
+    checked before each hand-off): an upload in flight gives up the room a delete needs instead of
+    taking it."""
     want_md5 = expected_md5(content_md5)
     if content_length is not None and content_length > max_bytes:
         raise EntityTooLarge(f"objects and parts are at most {max_bytes} bytes")
+    await space.require_room(store)
     writer = await to_thread.run_sync(store.writer)
     # One hand-off is hashed and written in a worker thread while the next one is received:
     # md5 alone runs at ~750 MB/s here, so doing both in turn halved the upload rate.
@@ -57,11 +63,13 @@ async def receive(
             if pending_size >= FLUSH_BYTES:
                 if in_flight is not None:
                     await in_flight
+                await space.require_room(store)
                 in_flight = asyncio.create_task(to_thread.run_sync(writer.write, b"".join(pending)))
                 pending, pending_size = [], 0
         if in_flight is not None:
             await in_flight
         if pending:
+            await space.require_room(store)
             await to_thread.run_sync(writer.write, b"".join(pending))
         if content_length is not None and total < content_length:
             raise IncompleteBody(f"received {total} of {content_length} bytes")

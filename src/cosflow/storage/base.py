@@ -63,14 +63,29 @@ class BlobStore(Protocol):
         """Remove leftovers of interrupted writes; returns how many were removed."""
         ...
 
-    def hold_reserve(self) -> bool:
-        """Make sure the disk space kept for deletes on a full disk is held (allocating it if it
-        was given up); ``False`` when there is not that much room, and new data must then be
-        refused (:class:`~cosflow.errors.InsufficientStorage`). A store with no disk of its own
-        holds nothing and answers ``True``."""
+    def reserve_held(self) -> bool:
+        """Whether the disk space kept for deletes on a full disk is held now: no I/O, safe to call
+        on the event loop before every write (only :meth:`hold_reserve` needs a worker thread)."""
         ...
 
-    def release_reserve(self) -> bool:
-        """Give that space back so an operation that frees space can commit on a full disk;
-        ``True`` when something was freed (then retry the operation once)."""
+    def hold_reserve(self) -> bool:
+        """Make sure that space is held (allocating it if it was given up); ``False`` when there is
+        not that much room, or while it is lent (:meth:`lend_reserve`), and new data must then be
+        refused (:class:`~cosflow.errors.InsufficientStorage`). A store with no disk of its own
+        holds nothing and answers ``True``. Blocking."""
+        ...
+
+    def lend_reserve(self) -> bool:
+        """Give that space to an operation that frees space (a delete) or records an outcome, to
+        commit on a full disk; ``True`` when that is worth a retry, and then :meth:`return_reserve`
+        must follow once the retry is over. Blocking."""
+        ...
+
+    def return_reserve(self) -> None:
+        """The end of one :meth:`lend_reserve`: the last borrower allocates the space again, out of
+        what the operation freed, before anything else can take it. Blocking."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what the store holds open (the server stops); the stored data stays."""
         ...

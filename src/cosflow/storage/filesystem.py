@@ -128,11 +128,20 @@ class FileBlobStore:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self._reserve = DiskReserve(self.root / "reserve", reserve_bytes)
 
+    def reserve_held(self) -> bool:
+        return self._reserve.held
+
     def hold_reserve(self) -> bool:
         return self._reserve.hold()
 
-    def release_reserve(self) -> bool:
-        return self._reserve.release()
+    def lend_reserve(self) -> bool:
+        return self._reserve.lend()
+
+    def return_reserve(self) -> None:
+        self._reserve.give_back()
+
+    def close(self) -> None:
+        self._reserve.close()
 
     def path(self, blob_id: str) -> Path:
         if not blob_id.isalnum():  # ids are ours; anything else is a bug, never a path

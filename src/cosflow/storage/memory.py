@@ -79,8 +79,17 @@ class MemoryBlobStore:
     def sweep(self) -> int:
         return 0
 
+    def reserve_held(self) -> bool:
+        return True
+
     def hold_reserve(self) -> bool:
         return True
 
-    def release_reserve(self) -> bool:
+    def lend_reserve(self) -> bool:
         return False
+
+    def return_reserve(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
