@@ -314,11 +314,21 @@ class S3BlobStore:
             raise failure("could not clean up interrupted uploads", exc) from exc
         return removed
 
-    def hold_reserve(self) -> bool:
-        return True  # no disk of its own: the filesystem's full-disk reserve does not apply
+    # No disk of its own: the filesystem's full-disk reserve (storage/reserve.py) does not apply.
+    def reserve_held(self) -> bool:
+        return True
 
-    def release_reserve(self) -> bool:
+    def hold_reserve(self) -> bool:
+        return True
+
+    def lend_reserve(self) -> bool:
         return False
+
+    def return_reserve(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
     # --- pieces -------------------------------------------------------------------------------
     def _get(self, key: str, first: int, last: int) -> Any:
