@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ from tests.conftest import CALLBACK_SECRET, make_client
 from tests.support.go_decoder import decode_json, decode_xml
 from tests.support.receiver import Received, Receiver
 from tests.support.server import ServerProcess
+from tests.support.signing import bare_api
 from tests.support.templates import transcode_template
 from tests.support.workflows import node, runs_of, wait_run, workflow_body
 
@@ -66,9 +66,7 @@ def _event(received: Received) -> str:
 
 
 def _api(server: ServerProcess, client: CosS3Client, method: str, path: str, **params: str) -> httpx.Response:
-    host = f"127.0.0.1:{server.port}"
-    auth = client.get_auth(Method=method, Bucket="x-1250000000", Key=path, Params=params, Headers={"Host": host})
-    return httpx.request(method, server.endpoint + path, params=params, headers={"Authorization": auth})
+    return bare_api(client, server, method, path, **params)
 
 
 def test_xml_bodies_in_order_and_go_decodable(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
@@ -315,9 +313,12 @@ def test_kill_9_with_callbacks_in_flight_delivers_at_once_after_restart(tmp_path
 
 def test_hanging_destinations_delay_no_one_else(tmp_path: Any) -> None:
     """Ten receivers accept connections and never answer, with a 30 s attempt timeout; a healthy
-    receiver still gets each of its callbacks within seconds of its event, in order per run. One
-    hanging host is flooded with more runs than the whole in-flight bound: the per-destination
-    bound keeps it to its share (it never holds more than 2 connections)."""
+    receiver still gets every one of its callbacks, in order per run, while each hanging attempt is
+    still waiting for its answer: before any hanging connection is given up. (Before, an attempt
+    batch waited for its slowest member, so nothing reached the healthy receiver until the hanging
+    attempts timed out.) One hanging host is flooded with more runs than the whole in-flight bound:
+    the per-destination bound keeps it to its share (it never holds more than 2 connections).
+    How soon each callback arrives is measured in bench/callbacks_bench.py, not asserted here."""
     import time
 
     from tests.support.receiver import HangingReceiver
@@ -343,30 +344,30 @@ def test_hanging_destinations_delay_no_one_else(tmp_path: Any) -> None:
         for n, name in enumerate(buckets):
             for k in range(40 if n == 0 else 2):  # the first hanging host gets more than the bound
                 client.put_object(Bucket=name, Key=f"k/{k}.mp4", Body=b"x")
-        deadline = time.monotonic() + 10  # let every hanging host take its first attempts
+        deadline = time.monotonic() + 60  # let every hanging host take its first attempts
         while not all(h.connections for h in hanging) and time.monotonic() < deadline:
             time.sleep(0.05)
+        held_from = time.time()  # every hanging host holds an attempt open from here
         for k in range(10):
             client.put_object(Bucket="healthy-1250000000", Key=f"k/{k}.mp4", Body=b"x")
             time.sleep(0.1)
-        deadline = time.monotonic() + 20  # well short of the 30 s a hanging attempt lasts
+        deadline = time.monotonic() + 45  # past the 30 s timeout: a blocked delivery shows as an order
         while len(healthy.received) < 30 and time.monotonic() < deadline:
             time.sleep(0.05)
         got = list(healthy.received)
         run_ids = [r["RunId"] for r in runs_of(client, "healthy-1250000000", workflow_id)]
-        created = {
-            c["id"]: datetime.fromisoformat(c["created_at"]).timestamp()
-            for run_id in run_ids
-            for c in _api(server, client, "GET", "/api/callbacks", run_id=run_id).json()["callbacks"]
-        }
         connections = [h.connections for h in hanging]
+        dropped = sorted(t for h in hanging for t in h.dropped)  # before the server stops
     finally:
         server.stop()
         healthy.stop()
         for receiver in hanging:
             receiver.stop()
-    late = sorted(round(r.at - created[r.headers["webhook-id"]], 2) for r in got)
-    assert len(got) == 30 and late[-1] < 5.0, f"{len(got)} of 30 arrived; seconds from event to arrival: {late}"
+    assert all(connections), connections  # every hanging host was holding an attempt...
+    arrived = max((r.at for r in got), default=held_from)
+    given_up = [round(t - held_from, 1) for t in dropped if t <= arrived]
+    assert not given_up, f"hanging connections given up {given_up} s in, before {len(got)} healthy callbacks arrived"
+    assert len(got) == 30, f"{len(got)} of 30 callbacks arrived"
     events: dict[str, list[str]] = {}
     for r in got:
         payload = json.loads(r.body)
@@ -374,7 +375,7 @@ def test_hanging_destinations_delay_no_one_else(tmp_path: Any) -> None:
         events.setdefault(run, []).append(payload["EventName"])
     assert sorted(events) == sorted(run_ids) and len(run_ids) == 10
     assert all(e == ["WorkflowStart", "TaskFinish", "WorkflowFinish"] for e in events.values()), events
-    assert connections[0] <= 2 and all(connections), connections  # every host tried, the flood kept to 2
+    assert connections[0] <= 2, connections  # the flood kept to its share
 
 
 def test_retry_after_is_honoured(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:

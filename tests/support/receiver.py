@@ -97,10 +97,12 @@ class Receiver:
 class HangingReceiver:
     """A destination that accepts connections and reads what is sent, but never answers (a hung
     application server behind a live socket). Each accepted connection is held open until
-    :meth:`stop`; ``connections`` counts them."""
+    :meth:`stop`; ``connections`` counts them, and ``dropped`` holds the moment (``time.time()``)
+    each was closed by the sender (it gave up: its attempt timed out, or it stopped)."""
 
     def __init__(self) -> None:
         self.connections = 0
+        self.dropped: list[float] = []
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=512)
         self._held: list[socket.socket] = []
         self._stopped = threading.Event()
@@ -128,6 +130,7 @@ class HangingReceiver:
                         self.connections += 1
                         selector.register(conn, selectors.EVENT_READ)
                     elif not _read_some(sock):
+                        self.dropped.append(time.time())
                         selector.unregister(sock)  # the sender gave up; nothing to answer anyway
 
     def stop(self) -> None:

@@ -36,6 +36,13 @@ def signed(
     return httpx.request(method, url, params=params, content=body, headers={**headers, "Authorization": auth})
 
 
+def bare_api(client: CosS3Client, server: ServerProcess, method: str, path: str, **params: str) -> httpx.Response:
+    """``method path`` on the server's bare host (the ``/api/...`` JSON APIs), signed."""
+    host = f"127.0.0.1:{server.port}"
+    auth = client.get_auth(Method=method, Bucket="x-1250000000", Key=path, Params=params, Headers={"Host": host})
+    return httpx.request(method, server.endpoint + path, params=params, headers={"Authorization": auth})
+
+
 def error_field(resp: httpx.Response, name: str) -> str:
     text = resp.text
     return text.split(f"<{name}>", 1)[1].split(f"</{name}>", 1)[0] if f"<{name}>" in text else ""

@@ -1,20 +1,35 @@
 """Delivery slots (in all and per destination), the claim that honours them and the batched record
-of attempts, as units: the claim and the record run on a real SQLite outbox."""
+of attempts, as units: the claim and the record run on a real SQLite outbox. Then the dispatcher's
+loop against a real receiver with the record failing (a locked database, a full disk): an outcome
+is never lost, so a callback is never sent twice."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from cosflow.callbacks import dispatcher as dispatch
+from cosflow.callbacks.dispatcher import CallbackDispatcher
 from cosflow.callbacks.slots import Slots, destination
 from cosflow.db import callbacks as callback_rows
 from cosflow.db.engine import make_engine, migrate
+from cosflow.domain import times
 from cosflow.domain.deliveries import Attempt, Callback
+from cosflow.errors import InsufficientStorage
+from cosflow.services.scheduler import Wakeup
+from cosflow.settings import Settings
+from tests.support.receiver import Receiver
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=50)
@@ -178,3 +193,142 @@ def test_record_writes_each_attempt_and_only_the_changes_given(engine: Engine) -
     with engine.begin() as conn:  # the leases are released: due again at its retry time, not before
         assert callback_rows.claim_due(conn, NOW + timedelta(seconds=29), 5, LEASE) == []
         assert [c.callback_id for c in callback_rows.claim_due(conn, later, 5, LEASE)] == [retried.callback_id]
+
+
+def test_record_after_a_redeliver_mid_attempt_keeps_the_fresh_start(engine: Engine) -> None:
+    """A redeliver issued while an attempt is in flight releases the lease and puts the callback
+    back at the start of the schedule; that attempt's outcome, recorded after, is logged but must
+    not overwrite the fresh start (the claim-time copy said attempts 2, the outcome 'delivered')."""
+    delivered, retried = _callback("http://a.example/"), _callback("http://b.example/")
+    _seed(engine, [replace(delivered, attempts=2), replace(retried, attempts=2)])
+    later, redelivered_at = NOW + timedelta(seconds=30), NOW + timedelta(seconds=1)
+    with engine.begin() as conn:
+        claimed = {c.callback_id: c for c in callback_rows.claim_due(conn, NOW, 2, LEASE)}
+        assert callback_rows.redeliver(conn, list(claimed), redelivered_at) == 2
+        callback_rows.record(
+            conn,
+            [
+                (
+                    claimed[delivered.callback_id],
+                    Attempt(NOW, 200, 12, "", "ok"),
+                    {"state": "delivered", "attempts": 3, "delivered_at": NOW, "last_error": ""},
+                ),
+                (
+                    claimed[retried.callback_id],
+                    Attempt(NOW, 503, 7, "HTTP 503", ""),
+                    {"attempts": 3, "next_attempt_at": later, "last_error": "HTTP 503"},
+                ),
+            ],
+        )
+    with engine.begin() as conn:
+        for callback in (delivered, retried):
+            row, attempts = callback_rows.get(conn, callback.callback_id) or pytest.fail("missing")
+            assert (row.state, row.attempts, row.next_attempt_at, row.delivered_at) == (
+                "pending",
+                0,
+                redelivered_at,
+                None,
+            ), row
+            assert len(attempts) == 1  # the attempt itself is in the log
+        again = callback_rows.claim_due(conn, redelivered_at, 5, LEASE)
+    assert {c.callback_id for c in again} == {delivered.callback_id, retried.callback_id}  # sent again
+
+
+class _FailingRecord:
+    """``callback_rows.record`` as the dispatcher sees it, raising ``error`` while ``failing`` (at
+    most ``times`` times when given): a database locked past its busy timeout, a full disk."""
+
+    def __init__(self, error: Exception, times: int | None = None) -> None:
+        self.error, self.times, self.failing, self.failures = error, times, True, 0
+        self._record = callback_rows.record  # the real one, before the test puts this in its place
+
+    def __call__(self, conn: Any, results: Any) -> None:
+        if results and self.failing and (self.times is None or self.failures < self.times):
+            self.failures += 1
+            raise self.error
+        self._record(conn, results)
+
+
+def _due_now(url: str) -> Callback:
+    now = times.now()
+    return replace(_callback(url), next_attempt_at=now, created_at=now)
+
+
+def _state(engine: Engine, callback_id: str) -> tuple[str, int, int]:
+    """The callback's state, attempts counted on it, and attempt rows in its log."""
+    with engine.connect() as conn:
+        row, attempts = callback_rows.get(conn, callback_id) or pytest.fail("missing")
+    return row.state, row.attempts, len(attempts)
+
+
+def _dispatcher(engine: Engine, tmp_path: Path) -> CallbackDispatcher:
+    settings = Settings(data_dir=tmp_path, callback_timeout=1.0, callback_connect_timeout=1.0)
+    return CallbackDispatcher(engine, settings, Wakeup())
+
+
+async def _until(check: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def test_an_outcome_whose_record_failed_is_recorded_later_and_never_sent_twice(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attempt reaches the receiver, then recording it fails once: the outcome is kept and
+    recorded by a later round. Before, it was dropped and the row stayed leased until the lease
+    (attempt budget + 30 s) ran out, then was claimed and POSTed a second time."""
+    receiver = Receiver().start()
+    callback = _due_now(receiver.url)
+    _seed(engine, [callback])
+    failing = _FailingRecord(RuntimeError("database is locked"), times=1)
+    monkeypatch.setattr(dispatch.callback_rows, "record", failing)
+    dispatcher = _dispatcher(engine, tmp_path)
+
+    async def main() -> None:
+        await dispatcher.start()
+        # Waits past the lease, so the old behaviour shows as its second POST.
+        await _until(lambda: _state(engine, callback.callback_id)[0] == "delivered", dispatcher._budget + 40)
+        await asyncio.sleep(1.0)  # a second POST, were one coming at once, would arrive meanwhile
+        await dispatcher.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        receiver.stop()
+    assert failing.failures == 1
+    assert _state(engine, callback.callback_id) == ("delivered", 1, 1)
+    assert len(receiver.received) == 1, [r.at for r in receiver.received]
+
+
+def test_stop_records_outcomes_that_finished_and_a_full_disk_logs_no_traceback(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The disk is full, so the attempt that reached the receiver cannot be recorded; space is
+    freed and the server stops before the loop's next try: stop() records it (before, stop()
+    dropped it, the row stayed leased with no attempt logged, and the restart POSTed it again).
+    Each failure is one warning line, with no traceback."""
+    receiver = Receiver().start()
+    callback = _due_now(receiver.url)
+    _seed(engine, [callback])
+    failing = _FailingRecord(InsufficientStorage())
+    monkeypatch.setattr(dispatch.callback_rows, "record", failing)
+    dispatcher = _dispatcher(engine, tmp_path)
+
+    async def main() -> None:
+        await dispatcher.start()
+        await _until(lambda: failing.failures >= 1, 30)
+        failing.failing = False  # space freed (the loop waits 1 s before its next try)...
+        await dispatcher.stop()  # ...and the server stops at once
+
+    caplog.set_level(logging.WARNING, logger=dispatch.__name__)
+    try:
+        asyncio.run(main())
+    finally:
+        receiver.stop()
+    assert failing.failures >= 1
+    assert _state(engine, callback.callback_id) == ("delivered", 1, 1)
+    assert len(receiver.received) == 1
+    complaints = [r for r in caplog.records if r.name == dispatch.__name__]
+    assert len(complaints) == failing.failures and all("disk is full" in r.getMessage() for r in complaints), complaints
+    assert all(r.exc_info is None for r in complaints)

@@ -6,7 +6,10 @@ Attempts are independent: a claim loop keeps claiming while slow attempts are in
 (scheme + host + port, :mod:`cosflow.callbacks.slots`), so a destination that hangs holds only its
 own share and delays only its own callbacks. A finished attempt is recorded (with whatever others
 finished meanwhile, in one transaction) and frees its slot, which wakes the claim loop: the run's
-next callback becomes eligible at once.
+next callback becomes eligible at once. An outcome leaves memory only once its transaction has
+committed: if recording fails (a locked database, a full disk) it is kept, still holding its slot,
+and recorded by a later round or by :meth:`CallbackDispatcher.stop`, never lost to a lease running
+out and a second delivery.
 
 Each claimed row is leased for one attempt (``callback_connect_timeout`` + ``callback_timeout``,
 the attempt's hard limit) plus a margin, so if the process dies mid-attempt another claim can take
@@ -34,6 +37,7 @@ from cosflow.db import callbacks as callback_rows
 from cosflow.domain import callbacks as bodies
 from cosflow.domain import failures, times
 from cosflow.domain.deliveries import Attempt, Callback
+from cosflow.errors import InsufficientStorage
 from cosflow.services.scheduler import Wakeup
 from cosflow.settings import Settings
 
@@ -41,6 +45,7 @@ log = logging.getLogger(__name__)
 BODY_CAP = 4096
 LEASE_MARGIN = 30.0  # seconds beyond the longest possible attempt, for recording it
 POLL_SECONDS = 0.5
+MAX_BACKOFF = 8.0  # seconds: the longest pause after the loop's transaction failed again and again
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,10 @@ class CallbackDispatcher:
         #: The hard limit of one attempt: the address check's DNS lookup included.
         self._budget = settings.callback_connect_timeout + settings.callback_timeout
         self._lease = timedelta(seconds=self._budget + LEASE_MARGIN)
+        #: Attempts that finished and are not recorded yet; each stays until its transaction commits.
         self._finished: list[Outcome] = []
         self._event = asyncio.Event()
+        self._stopping = False
 
     async def start(self) -> None:
         released = await to_thread.run_sync(self._release_stale_leases)
@@ -87,11 +94,17 @@ class CallbackDispatcher:
         self._tasks = [asyncio.create_task(self._loop(), name="cosflow-callbacks")]
 
     async def stop(self) -> None:
-        """Attempts cut short here keep their leases; the next start releases them."""
-        pending = [*self._tasks, *self._attempts]
-        for task in pending:
+        """Attempts still in flight are cut short and keep their leases (the next start releases
+        them); attempts that finished are recorded first, so a callback that reached its receiver
+        is not sent again after a restart. If that last record fails too, its rows stay leased and
+        are delivered again after the restart (at least once)."""
+        self._stopping = True  # from here the loop launches nothing it claims
+        attempts = list(self._attempts)
+        for task in attempts:
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*attempts, return_exceptions=True)
+        self._event.set()  # the loop's last round: record what finished, claim nothing
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._client is not None:
             await self._client.close()
 
@@ -101,34 +114,68 @@ class CallbackDispatcher:
 
     async def _loop(self) -> None:
         """Record the attempts that finished and claim what the free slots allow, in one
-        transaction; start each claimed attempt on its own; then sleep until an attempt ends, a
-        callback is written or redelivered, or the poll comes round (retries falling due). A
-        failed transaction leaves its rows leased: when the lease runs out they are claimed and
-        attempted again (at least once)."""
+        transaction (:meth:`_round`); then sleep until an attempt ends, a callback is written or
+        redelivered, or the poll comes round (retries falling due). After a failed transaction
+        (the database locked past its busy timeout, a full disk) the loop backs off, doubling the
+        pause up to :data:`MAX_BACKOFF`, and tries again with the same outcomes. Once
+        :meth:`stop` is called: one last round that only records, then return."""
+        failures = 0
         while True:
             self._event.clear()
-            finished, self._finished = self._finished, []
-            for outcome in finished:
-                self._slots.remove(outcome.callback)
-            if finished or self._slots.free > 0:
-                try:
-                    claimed = await to_thread.run_sync(self._settle, finished, self._slots.plan())
-                except Exception:
-                    log.exception("callback delivery loop failed; retrying")
-                else:
-                    _log_attempts(finished)
-                    for callback in claimed:
-                        self._launch(callback)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), POLL_SECONDS)
+            stopping = self._stopping
+            if self._finished or (not stopping and self._slots.free > 0):
+                failures = 0 if await self._round(claim=not stopping, failures=failures) else failures + 1
+            if stopping:
+                return
+            if failures:
+                await self._pause(min(POLL_SECONDS * 2**failures, MAX_BACKOFF), wake=False)
+            else:
+                await self._pause(POLL_SECONDS, wake=True)
 
-    def _settle(self, finished: list[Outcome], plan: Plan) -> list[Callback]:
-        """Record ``finished`` and claim by ``plan``: one writer, so the two never wait on each
-        other's lock."""
+    async def _round(self, *, claim: bool, failures: int) -> bool:
+        """One transaction: record every finished outcome and claim by the free slots. The
+        outcomes leave ``_finished``, and their slots are freed, only once it commits; if it
+        fails they stay, still holding their slots, so their callbacks (leased, in ``busy_ids``)
+        are never claimed again before they are recorded. Whether it committed."""
+        batch = list(self._finished)
+        for outcome in batch:
+            self._slots.remove(outcome.callback)  # for this claim's plan: recorded in the same transaction
+        plan = self._slots.plan() if claim else None
+        try:
+            claimed = await to_thread.run_sync(self._settle, batch, plan)
+        except Exception as exc:
+            for outcome in batch:
+                self._slots.add(outcome.callback)
+            _complain(exc, failures, len(batch))
+            return False
+        del self._finished[: len(batch)]  # attempts only append meanwhile
+        _log_attempts(batch)
+        for callback in claimed:
+            if self._stopping:
+                break  # left leased: the next start releases it
+            self._launch(callback)
+        return True
+
+    async def _pause(self, seconds: float, *, wake: bool) -> None:
+        """Sleep ``seconds``; ``wake``: or until the event is set. :meth:`stop` always wakes it."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not self._stopping:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), left)
+            if wake:
+                return
+            self._event.clear()
+
+    def _settle(self, finished: list[Outcome], plan: Plan | None) -> list[Callback]:
+        """Record ``finished`` and claim by ``plan`` (none: only record): one writer, so the two
+        never wait on each other's lock."""
         now = times.now()
         with self._engine.begin() as conn:
             callback_rows.record(conn, [(o.callback, o.attempt, self._next(o, now)) for o in finished])
-            if plan.room <= 0:
+            if plan is None or plan.room <= 0:
                 return []
             return callback_rows.claim_due(
                 conn, now, plan.room, self._lease, accept=plan.take, skip_urls=plan.skip_urls
@@ -142,7 +189,7 @@ class CallbackDispatcher:
 
     async def _attempt(self, callback: Callback) -> None:
         outcome = await self.deliver(callback)
-        self._finished.append(outcome)  # after the await: the loop swaps the list meanwhile
+        self._finished.append(outcome)  # only appended to: the loop removes what it has recorded
         self._event.set()
 
     async def deliver(self, callback: Callback) -> Outcome:
@@ -204,6 +251,20 @@ class CallbackDispatcher:
             "next_attempt_at": now + timedelta(seconds=delay),
             "last_error": outcome.attempt.error,
         }
+
+
+def _complain(exc: Exception, failures: int, waiting: int) -> None:
+    """Log a failed record-and-claim: a full disk as one warning line (it repeats until space is
+    freed), anything else with its traceback the first time in a row, then as one line."""
+    extra = {"unrecorded": waiting, "failures": failures + 1}
+    if isinstance(exc, InsufficientStorage):
+        log.warning("callback delivery paused: the disk is full; retrying", extra=extra)
+    elif failures == 0:
+        log.exception("callback delivery loop failed; retrying", extra=extra)
+    else:
+        log.warning(
+            "callback delivery loop failed again; retrying", extra={**extra, "error": f"{type(exc).__name__}: {exc}"}
+        )
 
 
 def _log_attempts(outcomes: list[Outcome]) -> None:

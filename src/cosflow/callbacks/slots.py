@@ -38,7 +38,8 @@ class Plan:
     counts: Counter[str]
     #: In flight already: never claimed twice, even should a lease run out mid-attempt.
     busy_ids: frozenset[str]
-    #: URLs whose destination is full: the claim's query can pass over their rows.
+    #: URLs whose destination is full: the claim's query can pass over their rows. By URL, not by
+    #: destination: a busy destination's other URLs each cost the claim one look (docs/callbacks.md).
     skip_urls: frozenset[str]
 
     def take(self, callback_id: str, url: str) -> bool:

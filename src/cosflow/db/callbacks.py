@@ -116,8 +116,12 @@ _RECORDED = ("state", "attempts", "next_attempt_at", "last_error", "delivered_at
 
 
 def record(conn: Connection, results: Sequence[tuple[Callback, Attempt, Mapping[str, Any]]]) -> None:
-    """Each attempt into the log, and its callback's changes (keys of ``_RECORDED``; the rest keep
-    the values the claim read) with the lease released: two statements for the lot."""
+    """Each attempt into the log; on its callback, only the keys in its ``changes`` (of
+    ``_RECORDED``) with the lease released, and only while the callback is still leased. A callback
+    redelivered while its attempt was in flight (:func:`redeliver` releases the lease) keeps the
+    fresh start the redeliver gave it (pending, attempts 0, due at once): its attempt is logged, the
+    rest of the outcome is dropped, and the callback is delivered again. Raises ``ValueError`` for a
+    key outside ``_RECORDED``. One insert, and one update per distinct set of keys."""
     for _, _, changes in results:
         if not set(changes) <= set(_RECORDED):
             raise ValueError(f"cannot record {sorted(set(changes) - set(_RECORDED))}")
@@ -137,16 +141,17 @@ def record(conn: Connection, results: Sequence[tuple[Callback, Attempt, Mapping[
             for callback, attempt, _ in results
         ],
     )
-    statement = (
-        update(callbacks)
-        .where(callbacks.c.callback_id == bindparam("the_id"))
-        .values(lease_until=None, **{name: bindparam(f"new_{name}") for name in _RECORDED})
-    )
-    values = [
-        {"the_id": callback.callback_id, **{f"new_{n}": changes.get(n, getattr(callback, n)) for n in _RECORDED}}
-        for callback, _, changes in results
-    ]
-    conn.execute(statement, values)
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for callback, _, changes in results:
+        values = {"the_id": callback.callback_id, **{f"new_{name}": value for name, value in changes.items()}}
+        by_keys.setdefault(tuple(sorted(changes)), []).append(values)
+    for names, values in by_keys.items():
+        statement = (
+            update(callbacks)
+            .where(callbacks.c.callback_id == bindparam("the_id"), callbacks.c.lease_until.is_not(None))
+            .values(lease_until=None, **{name: bindparam(f"new_{name}") for name in names})
+        )
+        conn.execute(statement, values)
 
 
 def get(conn: Connection, callback_id: str) -> tuple[Callback, list[Attempt]] | None:
