@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import re
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,7 +239,15 @@ def _reserve_lent(server: ServerProcess) -> int:
 
 
 def _fill_and_delete(client: CosS3Client, server: ServerProcess, bucket: str, key: str, filler: Path) -> None:
-    """Fill whatever room is left, then DELETE ``key``: it must commit, with the reserve's help."""
+    """Fill whatever room is left, then DELETE ``key``: it must commit, with the reserve's help.
+
+    The write-ahead log is emptied first (while there is room), so the delete's commit must append
+    to it: without that, a log left with room from earlier commits let the delete commit without
+    the reserve, and the test could not tell a full disk from a roomy one."""
+    database = server.data_dir / "cosflow.db"
+    assert database.exists()
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     _fill(filler)
     _refused_as_full(lambda: client.put_object(Bucket=bucket, Key="new", Body=b"n" * 200_000))
     lent = _reserve_lent(server)
