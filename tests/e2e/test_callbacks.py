@@ -71,6 +71,7 @@ def _api(server: ServerProcess, client: CosS3Client, method: str, path: str, **p
     return httpx.request(method, server.endpoint + path, params=params, headers={"Authorization": auth})
 
 
+@pytest.mark.both_databases
 def test_xml_bodies_in_order_and_go_decodable(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
     workflow_id = _workflow(cb, bucket, _notify(receiver, "XML"))
     cb.put_object(
@@ -257,6 +258,7 @@ def test_invalid_callback_urls_are_rejected_at_creation(cb: CosS3Client, bucket:
         assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidArgument")
 
 
+@pytest.mark.both_databases
 def test_many_runs_every_callback_in_order(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
     workflow_id = _workflow(cb, bucket, _notify(receiver, "JSON"), smart=False)
     runs = 200

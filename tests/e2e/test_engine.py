@@ -59,6 +59,7 @@ def _db_task_times(server: ServerProcess, run_id: str) -> dict[str, tuple[dateti
         engine.dispose()
 
 
+@pytest.mark.both_databases
 def test_branches_run_concurrently_and_fan_in_waits_for_all(
     ci: CosS3Client, media_bucket: str, engine_server: ServerProcess
 ) -> None:
@@ -86,6 +87,7 @@ def test_branches_run_concurrently_and_fan_in_waits_for_all(
         assert task["State"] == "Success" and task["JobId"].startswith("j") and len(task["JobId"]) == 33
 
 
+@pytest.mark.both_databases
 def test_failure_stops_descendants_and_fails_the_run(ci: CosS3Client, media_bucket: str) -> None:
     transcode = transcode_template(ci, media_bucket)
     snapshot = snapshot_template(ci, media_bucket)
