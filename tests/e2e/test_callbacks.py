@@ -388,12 +388,14 @@ def test_retry_after_is_honoured(cb: CosS3Client, bucket: str, receiver: Receive
     assert second.at - first.at >= 1.9
 
 
-def _cli(data_dir: Any, *args: str) -> str:
+def _cli(server: ServerProcess, *args: str) -> str:
+    import os
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(server.data_dir)],
+        env={**os.environ, **server.cli_env()},
         capture_output=True,
         text=True,
         timeout=60,
@@ -410,12 +412,12 @@ def test_cli_lists_shows_and_redelivers(
     cb.put_object(Bucket=bucket, Key="cli.mp4", Body=b"x")
     run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
     dead = _wait_state(callback_server, cb, run_id, "dead")
-    listed = _cli(callback_server.data_dir, "list", "--run", run_id)
+    listed = _cli(callback_server, "list", "--run", run_id)
     assert dead["id"] in listed and "WorkflowStart" in listed and "dead" in listed
-    shown = _cli(callback_server.data_dir, "show", dead["id"])
+    shown = _cli(callback_server, "show", dead["id"])
     assert shown.count("status=500") == 4 and "<EventName>WorkflowStart</EventName>" in shown
     receiver.status = 200
-    assert "redelivering 1 callback" in _cli(callback_server.data_dir, "redeliver", dead["id"])
+    assert "redelivering 1 callback" in _cli(callback_server, "redeliver", dead["id"])
     assert _wait_state(callback_server, cb, run_id, "delivered")["attempts"] == 1
 
 
@@ -514,11 +516,13 @@ def test_callbacks_api_answers_only_under_its_own_path(cb: CosS3Client, callback
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(callback_server: ServerProcess, args: tuple[str, ...], said: str) -> None:
+    import os
     import subprocess
     import sys
 
     result = subprocess.run(
         [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(callback_server.data_dir)],
+        env={**os.environ, **callback_server.cli_env()},
         capture_output=True,
         text=True,
         timeout=60,

@@ -64,11 +64,11 @@ def test_serve_banner_tells_how_to_connect(server: ServerProcess) -> None:
 
 
 def test_doctor_reports_ffmpeg_database_and_data_dir(server: ServerProcess, empty_cwd: Path) -> None:
-    result = cosflow(empty_cwd, "doctor", "--data-dir", str(server.data_dir))
+    result = cosflow(empty_cwd, "doctor", "--data-dir", str(server.data_dir), env=server.cli_env())
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout.decode()
     assert "ffmpeg" in out and "version" in out
-    assert "sqlite" in out and "(writable)" in out and "schema" in out
+    assert server.database in out and "(writable)" in out and "schema" in out
     ffmpeg_line = next(line for line in out.splitlines() if line.startswith("ffmpeg"))
     assert "Copyright" in ffmpeg_line  # one line each, however long: never wrapped at 80 columns
 
@@ -178,7 +178,15 @@ def test_show_prints_the_sent_body_byte_for_byte(
     bodies, _ = delivered
     client = make_client(callback_server.port)
     for callback_id, sent in bodies.items():
-        result = cosflow(empty_cwd, "callbacks", "show", callback_id, "--data-dir", str(callback_server.data_dir))
+        result = cosflow(
+            empty_cwd,
+            "callbacks",
+            "show",
+            callback_id,
+            "--data-dir",
+            str(callback_server.data_dir),
+            env=callback_server.cli_env(),
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout == sent  # stdout is exactly the body, nothing wrapped, added or dropped
         said = result.stderr.decode()
@@ -210,6 +218,7 @@ def test_callbacks_from_elsewhere_use_the_configured_data_dir(
         (["--config", str(config)], {}),
     ]
     for extra, env in ways:
+        env = {**env, **callback_server.cli_env()}
         result = cosflow(empty_cwd, "callbacks", "list", "--run", run_id, *extra, env=env)
         assert result.returncode == 0, result.stderr
         listed = result.stdout.decode().splitlines()

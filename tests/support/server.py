@@ -38,6 +38,15 @@ class ServerProcess:
     #: data dir across restarts); ``COSFLOW_TEST_DATABASE`` chooses when a test does not.
     database: str = field(default_factory=databases.chosen)
 
+    def cli_env(self) -> dict[str, str]:
+        """What a ``cosflow`` command run on this server's data dir needs besides ``--data-dir``:
+        the database URL when it is not the data dir's SQLite file."""
+        return (
+            {}
+            if self.database == "sqlite" and "COSFLOW_DATABASE_URL" not in self.env
+            else {"COSFLOW_DATABASE_URL": self.database_url}
+        )
+
     @property
     def database_url(self) -> str:
         """The SQLAlchemy URL of the server's database (tests read rows through it)."""
