@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from qcloud_cos import CosConfig, CosS3Client
 
+from tests.support import databases
 from tests.support.moto import MotoServer, MotoUnavailable
 from tests.support.server import APPID, REGION, SECRET_ID, SECRET_KEY, ServerProcess
 
@@ -29,9 +30,33 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
             terminalreporter.write_line(line)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``both_databases`` runs once per database (SQLite and PostgreSQL) unless the
+    run is on PostgreSQL alone (``COSFLOW_TEST_DATABASE=postgresql``)."""
+    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        both = ["postgresql"] if databases.chosen() == "postgresql" else ["sqlite", "postgresql"]
+        metafunc.parametrize("database", both, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    databases.drop_all()
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("cosflow-data")).start()
+def database(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgresql``: the database the session's servers use (skips, with the
+    reason, where PostgreSQL is asked for and absent)."""
+    chosen: str = getattr(request, "param", databases.chosen())
+    if chosen == "postgresql" and databases.unavailable():
+        pytest.skip(databases.unavailable() or "")
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp(f"cosflow-data-{database}"), database=database).start()
     yield proc
     proc.stop()
 
@@ -56,11 +81,11 @@ def client(server: ServerProcess) -> CosS3Client:
 
 
 @pytest.fixture(scope="session")
-def engine_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def engine_server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[ServerProcess]:
     """A real server process whose registry holds the test processors (tests/support/processors.py)."""
-    data = tmp_path_factory.mktemp("engine-data")
+    data = tmp_path_factory.mktemp(f"engine-data-{database}")
     env = {"COSFLOW_TEST_EXEC_LOG": str(data / "executions.log"), "COSFLOW_WORKERS": "4"}
-    proc = ServerProcess(data / "data", env=env, module="tests.support.testserver").start()
+    proc = ServerProcess(data / "data", env=env, module="tests.support.testserver", database=database).start()
     yield proc
     proc.stop()
 
@@ -75,9 +100,9 @@ CALLBACK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 @pytest.fixture(scope="session")
-def callback_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def callback_server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[ServerProcess]:
     """The engine server with a test-sized retry schedule and signing on."""
-    data = tmp_path_factory.mktemp("callback-data")
+    data = tmp_path_factory.mktemp(f"callback-data-{database}")
     env = {
         "COSFLOW_WORKERS": "4",
         "COSFLOW_CALLBACK_RETRY_SCHEDULE": "0,1,1,1",
@@ -86,7 +111,7 @@ def callback_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
         "COSFLOW_CALLBACK_RETRY_AFTER_CAP": "2",
         "COSFLOW_CALLBACK_SECRET": CALLBACK_SECRET,
     }
-    proc = ServerProcess(data / "data", env=env, module="tests.support.testserver").start()
+    proc = ServerProcess(data / "data", env=env, module="tests.support.testserver", database=database).start()
     yield proc
     proc.stop()
     (data / "server.log").write_text("".join(proc.output))

@@ -113,7 +113,10 @@ def _find_database(settings: Settings) -> tuple[Engine | None, str]:
     if not settings.database_url and not data_dir.is_dir():
         hint = "set --data-dir, COSFLOW_DATA_DIR or data_dir in --config; `cosflow serve` creates one"
         return None, f"no cosflow data dir at {data_dir} ({hint})"
-    engine = make_engine(settings.effective_database_url)
+    try:
+        engine = make_engine(settings.effective_database_url)
+    except ConfigError as exc:
+        return None, str(exc)
     where = engine.url.render_as_string()
     if engine.dialect.name == "sqlite" and not Path(engine.url.database or "").is_file():
         engine.dispose()
@@ -160,9 +163,30 @@ def _raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
 
 
+def _require_database(settings: Settings) -> None:
+    """A database server named by ``database_url`` must answer before anything binds or prints:
+    an unreachable host, a refused password or a missing database stops here in one line (the
+    embedded SQLite file is created by the server itself, inside its locked data dir)."""
+    if not settings.database_url or settings.database_url.startswith("sqlite"):
+        return
+    from cosflow.db.engine import check_connection, make_engine
+
+    try:
+        engine = make_engine(settings.database_url)
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}", 2)
+    try:
+        check_connection(engine)
+    except ConfigError as exc:
+        _fail(str(exc), 1)
+    finally:
+        engine.dispose()
+
+
 def run_server(settings: Settings, registry: Registry | None = None) -> None:
     """Bind, print how to connect, and serve until interrupted (also used by test harnesses)."""
     _configure_logging(settings.log_level)
+    _require_database(settings)
     _raise_open_file_limit()
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

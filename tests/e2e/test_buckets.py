@@ -96,6 +96,7 @@ def _all_keys(client: CosS3Client, bucket: str, **kwargs: object) -> tuple[list[
 KEYS = sorted(["a.txt", "b/1", "b/2", "b/sub/3", "c/1", "c/2/3", "d", "dir/é 1", "dir/é 2", "z%20literal", "目录/文件"])
 
 
+@pytest.mark.both_databases
 def test_listing_pages_prefixes_and_delimiters(client: CosS3Client, bucket: str) -> None:
     for key in KEYS:
         client.put_object(Bucket=bucket, Key=key, Body=key.encode())
@@ -110,6 +111,18 @@ def test_listing_pages_prefixes_and_delimiters(client: CosS3Client, bucket: str)
     assert keys == ["dir/é 1", "dir/é 2"]
     listing = client.list_objects(Bucket=bucket, Prefix="b/1")
     assert listing["Contents"][0]["Size"] == "3" and listing["Contents"][0]["ETag"].startswith('"')
+
+
+@pytest.mark.both_databases
+def test_listing_is_in_byte_order_whatever_the_database_collation(client: CosS3Client, bucket: str) -> None:
+    """COS lists keys in UTF-8 binary order; a PostgreSQL database created with a linguistic
+    collation (en-US: ``a_b, a-b, ab, aB, Ab``) must not change it, on one page or across pages."""
+    keys = ["ab", "aB", "Ab", "a-b", "a_b", "a.b", "a b", "b", "é", "Z"]
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=key, Body=b"x")
+    expected = sorted(keys, key=lambda k: k.encode())
+    assert _all_keys(client, bucket, MaxKeys=1000)[0] == expected
+    assert _all_keys(client, bucket, MaxKeys=3)[0] == expected
 
 
 def _signed_get(client: CosS3Client, server: ServerProcess, bucket: str, params: dict[str, str]) -> httpx.Response:

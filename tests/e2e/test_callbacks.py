@@ -69,6 +69,7 @@ def _api(server: ServerProcess, client: CosS3Client, method: str, path: str, **p
     return bare_api(client, server, method, path, **params)
 
 
+@pytest.mark.both_databases
 def test_xml_bodies_in_order_and_go_decodable(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
     workflow_id = _workflow(cb, bucket, _notify(receiver, "XML"))
     cb.put_object(
@@ -255,6 +256,7 @@ def test_invalid_callback_urls_are_rejected_at_creation(cb: CosS3Client, bucket:
         assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidArgument")
 
 
+@pytest.mark.both_databases
 def test_many_runs_every_callback_in_order(cb: CosS3Client, bucket: str, receiver: Receiver) -> None:
     workflow_id = _workflow(cb, bucket, _notify(receiver, "JSON"), smart=False)
     runs = 200
@@ -387,12 +389,14 @@ def test_retry_after_is_honoured(cb: CosS3Client, bucket: str, receiver: Receive
     assert second.at - first.at >= 1.9
 
 
-def _cli(data_dir: Any, *args: str) -> str:
+def _cli(server: ServerProcess, *args: str) -> str:
+    import os
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(server.data_dir)],
+        env={**os.environ, **server.cli_env()},
         capture_output=True,
         text=True,
         timeout=60,
@@ -409,12 +413,12 @@ def test_cli_lists_shows_and_redelivers(
     cb.put_object(Bucket=bucket, Key="cli.mp4", Body=b"x")
     run_id = runs_of(cb, bucket, workflow_id)[0]["RunId"]
     dead = _wait_state(callback_server, cb, run_id, "dead")
-    listed = _cli(callback_server.data_dir, "list", "--run", run_id)
+    listed = _cli(callback_server, "list", "--run", run_id)
     assert dead["id"] in listed and "WorkflowStart" in listed and "dead" in listed
-    shown = _cli(callback_server.data_dir, "show", dead["id"])
+    shown = _cli(callback_server, "show", dead["id"])
     assert shown.count("status=500") == 4 and "<EventName>WorkflowStart</EventName>" in shown
     receiver.status = 200
-    assert "redelivering 1 callback" in _cli(callback_server.data_dir, "redeliver", dead["id"])
+    assert "redelivering 1 callback" in _cli(callback_server, "redeliver", dead["id"])
     assert _wait_state(callback_server, cb, run_id, "delivered")["attempts"] == 1
 
 
@@ -513,11 +517,13 @@ def test_callbacks_api_answers_only_under_its_own_path(cb: CosS3Client, callback
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(callback_server: ServerProcess, args: tuple[str, ...], said: str) -> None:
+    import os
     import subprocess
     import sys
 
     result = subprocess.run(
         [sys.executable, "-m", "cosflow", "callbacks", *args, "--data-dir", str(callback_server.data_dir)],
+        env={**os.environ, **callback_server.cli_env()},
         capture_output=True,
         text=True,
         timeout=60,

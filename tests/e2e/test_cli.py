@@ -19,6 +19,7 @@ import pytest
 
 from cosflow.settings import Settings, load_settings
 from tests.conftest import make_client
+from tests.support import databases
 from tests.support.receiver import Receiver
 from tests.support.server import SECRET_ID, SECRET_KEY, ServerProcess
 from tests.support.templates import transcode_template
@@ -63,11 +64,11 @@ def test_serve_banner_tells_how_to_connect(server: ServerProcess) -> None:
 
 
 def test_doctor_reports_ffmpeg_database_and_data_dir(server: ServerProcess, empty_cwd: Path) -> None:
-    result = cosflow(empty_cwd, "doctor", "--data-dir", str(server.data_dir))
+    result = cosflow(empty_cwd, "doctor", "--data-dir", str(server.data_dir), env=server.cli_env())
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout.decode()
     assert "ffmpeg" in out and "version" in out
-    assert "sqlite" in out and "(writable)" in out and "schema" in out
+    assert server.database in out and "(writable)" in out and "schema" in out
     ffmpeg_line = next(line for line in out.splitlines() if line.startswith("ffmpeg"))
     assert "Copyright" in ffmpeg_line  # one line each, however long: never wrapped at 80 columns
 
@@ -177,7 +178,15 @@ def test_show_prints_the_sent_body_byte_for_byte(
     bodies, _ = delivered
     client = make_client(callback_server.port)
     for callback_id, sent in bodies.items():
-        result = cosflow(empty_cwd, "callbacks", "show", callback_id, "--data-dir", str(callback_server.data_dir))
+        result = cosflow(
+            empty_cwd,
+            "callbacks",
+            "show",
+            callback_id,
+            "--data-dir",
+            str(callback_server.data_dir),
+            env=callback_server.cli_env(),
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout == sent  # stdout is exactly the body, nothing wrapped, added or dropped
         said = result.stderr.decode()
@@ -209,6 +218,7 @@ def test_callbacks_from_elsewhere_use_the_configured_data_dir(
         (["--config", str(config)], {}),
     ]
     for extra, env in ways:
+        env = {**env, **callback_server.cli_env()}
         result = cosflow(empty_cwd, "callbacks", "list", "--run", run_id, *extra, env=env)
         assert result.returncode == 0, result.stderr
         listed = result.stdout.decode().splitlines()
@@ -216,3 +226,48 @@ def test_callbacks_from_elsewhere_use_the_configured_data_dir(
         doctor = cosflow(empty_cwd, "doctor", *extra, env=env)
         assert doctor.returncode == 0 and f"data dir   {data_dir.resolve()} (writable)" in doctor.stdout.decode()
     assert json.loads(next(b for b in bodies.values() if b.startswith(b"{")))["EventName"] == "WorkflowStart"
+
+
+@pytest.mark.parametrize(
+    ("url", "named", "why"),
+    [
+        (
+            "postgresql+psycopg://postgres@127.0.0.1:1/cosflow",
+            "postgresql+psycopg://postgres@127.0.0.1:1/cosflow",
+            "refused",
+        ),
+        (
+            "postgresql+psycopg://nobody:s3cret@127.0.0.1:5432/postgres",
+            "postgresql+psycopg://nobody:***@127.0.0.1:5432/postgres",
+            'role "nobody" does not exist',
+        ),
+        (
+            "postgresql://postgres@127.0.0.1:5432/cosflow_no_such_db",
+            "postgresql+psycopg://postgres@127.0.0.1:5432/cosflow_no_such_db",
+            'database "cosflow_no_such_db" does not exist',
+        ),
+    ],
+    ids=["unreachable", "wrong-credentials", "no-such-database"],
+)
+def test_serve_with_a_database_it_cannot_open_stops_in_one_line(
+    empty_cwd: Path, tmp_path: Path, url: str, named: str, why: str
+) -> None:
+    """Nothing is bound or printed: one line on stderr names the database (never its password)
+    and the driver's reason, exit 1, no traceback."""
+    if "5432" in url and databases.unavailable():
+        pytest.skip(databases.unavailable() or "")
+    result = cosflow(
+        empty_cwd, "serve", "--port", "0", "--data-dir", str(tmp_path / "d"), env={"COSFLOW_DATABASE_URL": url}
+    )
+    said = result.stderr.decode()
+    assert result.returncode == 1, (result.stdout, said)
+    assert said.count("\n") == 1 and said.startswith(f"cannot open the database {named}: "), said
+    assert why in said and "s3cret" not in said and "Traceback" not in said
+    assert result.stdout == b"" and not (tmp_path / "d" / "cosflow.db").exists()
+
+
+def test_serve_with_a_database_url_of_another_kind_is_a_configuration_error(empty_cwd: Path, tmp_path: Path) -> None:
+    result = cosflow(empty_cwd, "serve", "--data-dir", str(tmp_path / "d"), env={"COSFLOW_DATABASE_URL": "mysql://x/y"})
+    said = result.stderr.decode()
+    assert result.returncode == 2 and said.count("\n") == 1, said
+    assert "postgresql+psycopg://" in said and "Traceback" not in said

@@ -3,14 +3,15 @@ outputs, failures propagate, and the executions list filters and pages."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from datetime import datetime
 
 import pytest
 from qcloud_cos import CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
+from sqlalchemy import select
 
+from cosflow.db.engine import make_engine
+from cosflow.db.tables import tasks
 from tests.support.server import ServerProcess
 from tests.support.templates import picprocess_template, snapshot_template, transcode_template
 from tests.support.workflows import as_list, node, runs_of, wait_run, workflow_body
@@ -49,15 +50,16 @@ def _fan_in_workflow(ci: CosS3Client, bucket: str) -> str:
 def _db_task_times(server: ServerProcess, run_id: str) -> dict[str, tuple[datetime, datetime | None]]:
     """node -> (created, ended) with the database's microseconds (the API's times are whole
     seconds: two moments in one second compare equal there, so ordering cannot be read from them)."""
-    uri = f"file:{server.data_dir / 'cosflow.db'}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-        rows = db.execute("SELECT node_key, created_at, ended_at FROM tasks WHERE run_id = ?", (run_id,)).fetchall()
-    return {
-        key: (datetime.fromisoformat(created), datetime.fromisoformat(ended) if ended else None)
-        for key, created, ended in rows
-    }
+    engine = make_engine(server.database_url)
+    try:
+        with engine.connect() as conn:
+            query = select(tasks.c.node_key, tasks.c.created_at, tasks.c.ended_at).where(tasks.c.run_id == run_id)
+            return {key: (created, ended) for key, created, ended in conn.execute(query)}
+    finally:
+        engine.dispose()
 
 
+@pytest.mark.both_databases
 def test_branches_run_concurrently_and_fan_in_waits_for_all(
     ci: CosS3Client, media_bucket: str, engine_server: ServerProcess
 ) -> None:
@@ -85,6 +87,7 @@ def test_branches_run_concurrently_and_fan_in_waits_for_all(
         assert task["State"] == "Success" and task["JobId"].startswith("j") and len(task["JobId"]) == 33
 
 
+@pytest.mark.both_databases
 def test_failure_stops_descendants_and_fails_the_run(ci: CosS3Client, media_bucket: str) -> None:
     transcode = transcode_template(ci, media_bucket)
     snapshot = snapshot_template(ci, media_bucket)

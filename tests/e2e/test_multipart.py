@@ -51,6 +51,7 @@ def test_upload_file_64mib_in_8mib_parts_and_download_byte_exact(
     assert not client.list_multipart_uploads(Bucket=bucket).get("Upload")
 
 
+@pytest.mark.both_databases
 def test_manual_multipart_lifecycle(client: CosS3Client, bucket: str) -> None:
     key = "mp/目录 a.bin"
     upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType="video/mp4")["UploadId"]

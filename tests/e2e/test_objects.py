@@ -22,6 +22,7 @@ def _read(client: CosS3Client, bucket: str, key: str, **kwargs: object) -> bytes
     return client.get_object(Bucket=bucket, Key=key, KeySimplifyCheck=False, **kwargs)["Body"].get_raw_stream().read()
 
 
+@pytest.mark.both_databases
 def test_put_get_head_delete_round_trip_keeps_headers(client: CosS3Client, bucket: str) -> None:
     body = b"hello cosflow\n" * 100
     put = client.put_object(
@@ -89,6 +90,7 @@ def test_missing_key_and_bucket_errors(client: CosS3Client, bucket: str) -> None
         ("bytes=-1000", slice(0, 100), 206),
     ],
 )
+@pytest.mark.both_databases
 def test_ranges(client: CosS3Client, bucket: str, range_header: str, expected_slice: slice, status: int) -> None:
     body = bytes(range(100))
     client.put_object(Bucket=bucket, Key="r.bin", Body=body)
@@ -191,6 +193,7 @@ def test_streamed_body_from_file_object(client: CosS3Client, bucket: str) -> Non
     assert hashlib.sha256(_read(client, bucket, "stream.bin")).digest() == hashlib.sha256(payload).digest()
 
 
+@pytest.mark.both_databases
 def test_copy_object_keeps_or_replaces_metadata(client: CosS3Client, bucket: str) -> None:
     client.put_object(
         Bucket=bucket, Key="src/a.mp4", Body=b"video-bytes", ContentType="video/mp4", Metadata={"x-cos-meta-a": "1"}
@@ -231,6 +234,7 @@ def test_copy_between_buckets_and_unicode_source(client: CosS3Client, bucket: st
     assert (err.value.get_status_code(), err.value.get_error_code()) == (404, "NoSuchKey")
 
 
+@pytest.mark.both_databases
 def test_delete_objects_verbose_and_quiet(client: CosS3Client, bucket: str) -> None:
     for key in ("d/1", "d/2", "d/3", "keep"):
         client.put_object(Bucket=bucket, Key=key, Body=key.encode())

@@ -28,6 +28,7 @@ def _objects(ci: CosS3Client, runs: list[dict[str, str]]) -> list[str]:
     return sorted(r["Object"] for r in runs)
 
 
+@pytest.mark.both_databases
 def test_every_kind_of_upload_triggers(ci: CosS3Client, media_bucket: str, engine_server: ServerProcess) -> None:
     workflow_id = _workflow(ci, media_bucket, prefix="in/")
     ci.put_object(Bucket=media_bucket, Key="in/put.mp4", Body=b"put")

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.support import databases
 
 SECRET_ID = "AKIDcosflowTestKey000000000000000001"
 SECRET_KEY = "cosflowTestSecretKey0000000000001"
@@ -31,12 +34,35 @@ class ServerProcess:
     output: deque[str] = field(default_factory=lambda: deque(maxlen=5000))
     #: The module run with ``-m``: the real CLI, or the harness with test processors.
     module: str = "cosflow"
+    #: ``sqlite`` (the data dir's file) or ``postgresql`` (a database of its own, kept for the
+    #: data dir across restarts); ``COSFLOW_TEST_DATABASE`` chooses when a test does not.
+    database: str = field(default_factory=databases.chosen)
+
+    def cli_env(self) -> dict[str, str]:
+        """What a ``cosflow`` command run on this server's data dir needs besides ``--data-dir``:
+        the database URL when it is not the data dir's SQLite file."""
+        return (
+            {}
+            if self.database == "sqlite" and "COSFLOW_DATABASE_URL" not in self.env
+            else {"COSFLOW_DATABASE_URL": self.database_url}
+        )
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of the server's database (tests read rows through it)."""
+        return self.env.get("COSFLOW_DATABASE_URL") or databases.url_for(self.database, self.data_dir)
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
+        chosen: dict[str, str] = {}
+        if self.database == "postgresql" and "COSFLOW_DATABASE_URL" not in self.env:
+            reason = databases.unavailable()
+            if reason:
+                pytest.skip(reason)
+            chosen["COSFLOW_DATABASE_URL"] = databases.postgres_url(self.data_dir)
         env = {
             **os.environ,
             "COSFLOW_SECRET_ID": SECRET_ID,
@@ -44,6 +70,7 @@ class ServerProcess:
             "COSFLOW_APPID": APPID,
             "COSFLOW_REGION": REGION,
             "PYTHONUNBUFFERED": "1",
+            **chosen,
             **self.env,
         }
         port_arg = str(self.port) if self.port else "0"

@@ -19,6 +19,13 @@ def get(conn: Connection, name: str) -> Bucket | None:
     return None if row is None else _bucket(row)
 
 
+def lock(conn: Connection, name: str) -> None:
+    """Hold the bucket's row to the end of the transaction (``FOR NO KEY UPDATE`` on PostgreSQL:
+    it does not conflict with the key-share lock an insert of an object row takes on its bucket,
+    so two uploads that each wrote their object first cannot deadlock here)."""
+    conn.execute(select(buckets.c.name).where(buckets.c.name == name).with_for_update(key_share=True))
+
+
 def list_all(conn: Connection) -> list[Bucket]:
     return [_bucket(r) for r in conn.execute(select(buckets).order_by(buckets.c.name))]
 

@@ -36,8 +36,10 @@ def next_seq(conn: Connection, run_id: str) -> int:
 
 def _due_query(skipping: bool) -> Select[Any]:
     """Ids and URLs of pending callbacks due at ``:now``, not leased, first in line for their run,
-    in the due index's own order (ties by rowid in SQLite): nothing is sorted, so reading the
-    first ``:wanted`` costs those rows, not the size of the backlog."""
+    in the due index's own order: nothing is sorted, so reading the first ``:wanted`` costs those
+    rows, not the size of the backlog. On PostgreSQL the rows are locked ``FOR UPDATE SKIP
+    LOCKED``: a row another dispatcher is claiming is passed over, and one it leased meanwhile
+    fails the lease test when rechecked, so no two dispatchers claim one callback."""
     earlier = aliased(callbacks)
     blocked = exists().where(
         earlier.c.run_id == callbacks.c.run_id, earlier.c.seq < callbacks.c.seq, earlier.c.state == "pending"
@@ -53,6 +55,7 @@ def _due_query(skipping: bool) -> Select[Any]:
         )
         .order_by(callbacks.c.next_attempt_at)
         .limit(bindparam("wanted"))
+        .with_for_update(skip_locked=True, of=callbacks)
     )
     return query.where(callbacks.c.url.not_in(bindparam("skip", expanding=True))) if skipping else query
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
+from cosflow.db.conflicts import insert_absent
 from cosflow.db.tables import garbage, objects
 from cosflow.domain.records import ObjectAttrs, StoredObject
 
@@ -39,7 +40,12 @@ def get(conn: Connection, bucket: str, key: str) -> StoredObject | None:
 
 
 def put(conn: Connection, obj: StoredObject) -> str | None:
-    """Insert or replace; returns the blob id the replaced row pointed to (now garbage)."""
+    """Insert or replace; returns the blob id the replaced row pointed to (now garbage).
+
+    Atomic on both backends: an existing row is locked (``FOR UPDATE``) before it is replaced, and
+    a new one is inserted with ``ON CONFLICT DO NOTHING``; when a concurrent PUT of the same key
+    inserted it first, the loop locks and replaces that row instead, so its blob becomes garbage
+    exactly once and no PUT fails on the primary key."""
     values = {
         "blob_id": obj.blob_id,
         "size": obj.size,
@@ -51,21 +57,24 @@ def put(conn: Connection, obj: StoredObject) -> str | None:
         "storage_class": obj.attrs.storage_class,
     }
     where = and_(objects.c.bucket == obj.bucket, objects.c.key == obj.key)
-    old = conn.execute(select(objects.c.blob_id).where(where).with_for_update()).scalar()
-    if old is None:
-        conn.execute(insert(objects).values(bucket=obj.bucket, key=obj.key, **values))
-        return None
+    while True:
+        old = conn.execute(select(objects.c.blob_id).where(where).with_for_update()).scalar()
+        if old is not None:
+            break
+        if insert_absent(conn, objects, {"bucket": obj.bucket, "key": obj.key, **values}):
+            return None
     conn.execute(update(objects).where(where).values(**values))
     mark_garbage(conn, [old])
     return old
 
 
 def remove(conn: Connection, bucket: str, key: str) -> str | None:
+    """Delete the row; the blob id it pointed to (now garbage), None when there was none. One
+    ``DELETE … RETURNING``: of two concurrent deletes only one gets the blob id back."""
     where = and_(objects.c.bucket == bucket, objects.c.key == key)
-    old = conn.execute(select(objects.c.blob_id).where(where)).scalar()
+    old = conn.execute(delete(objects).where(where).returning(objects.c.blob_id)).scalar()
     if old is None:
         return None
-    conn.execute(delete(objects).where(where))
     mark_garbage(conn, [old])
     return old
 

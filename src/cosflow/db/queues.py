@@ -61,10 +61,22 @@ def bucket_queues(conn: Connection, bucket: str, kind: str) -> list[Queue]:
     return [_queue(r) for r in conn.execute(query)]
 
 
-def get_queue(conn: Connection, queue_id: str) -> Queue | None:
-    row = conn.execute(select(queues).where(queues.c.queue_id == queue_id)).first()
+def get_queue(conn: Connection, queue_id: str, *, lock: bool = False) -> Queue | None:
+    """The queue, or None; ``lock`` holds its row to the end of the transaction (an update
+    reads, changes and writes the whole row)."""
+    query = select(queues).where(queues.c.queue_id == queue_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else _queue(row)
 
 
 def all_queues(conn: Connection) -> list[Queue]:
     return [_queue(r) for r in conn.execute(select(queues))]
+
+
+def lock_active_queues(conn: Connection) -> list[Queue]:
+    """The Active queues nobody else is claiming for, each locked to the end of the transaction
+    (``FOR UPDATE SKIP LOCKED``): claims for one queue are serialised, so its running count read
+    afterwards is exact and MaxConcurrent holds across processes; a queue another claimer holds is
+    skipped, not waited for. On SQLite the write lock serialises every claim."""
+    query = select(queues).where(queues.c.state == "Active").order_by(queues.c.queue_id)
+    return [_queue(r) for r in conn.execute(query.with_for_update(skip_locked=True))]

@@ -82,6 +82,18 @@ def get_run(conn: Connection, run_id: str) -> Run | None:
     return None if row is None else _run(row)
 
 
+def lock_run(conn: Connection, run_id: str) -> bool:
+    """Hold the run's row (``FOR UPDATE``) to the end of the transaction; whether it exists.
+
+    Every transaction that moves a run's tasks on takes it first, so two parents of one node
+    finishing together are serialised: the second sees the first's success and creates the
+    successor, exactly once (a READ COMMITTED snapshot alone would let both miss it, or both
+    create it). SQLite's write lock gives the same order. ``FOR NO KEY UPDATE``: a task row
+    inserted for the run (its foreign key takes a key-share lock) does not conflict with it."""
+    query = select(runs.c.run_id).where(runs.c.run_id == run_id).with_for_update(key_share=True)
+    return conn.execute(query).first() is not None
+
+
 def get_task(conn: Connection, job_id: str) -> Task | None:
     row = conn.execute(select(tasks).where(tasks.c.job_id == job_id)).first()
     return None if row is None else _task(row)
@@ -108,32 +120,42 @@ def finish_run(conn: Connection, run_id: str, state: str, code: str, message: st
     )
 
 
-def running_counts(conn: Connection) -> dict[str, int]:
-    query = select(tasks.c.queue_id, func.count()).where(tasks.c.state == "Running").group_by(tasks.c.queue_id)
+def running_counts(conn: Connection, queue_ids: Sequence[str]) -> dict[str, int]:
+    query = (
+        select(tasks.c.queue_id, func.count())
+        .where(tasks.c.state == "Running", tasks.c.queue_id.in_(list(queue_ids)))
+        .group_by(tasks.c.queue_id)
+    )
     return {queue_id: count for queue_id, count in conn.execute(query)}
 
 
 def submitted(conn: Connection, queue_id: str, limit: int) -> list[str]:
+    """The first ``limit`` waiting tasks of the queue, oldest first, locked for this transaction
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: a row another transaction is changing is passed
+    over, not waited for; SQLite's write lock already excludes everyone else)."""
     query = (
         select(tasks.c.job_id)
         .where(tasks.c.queue_id == queue_id, tasks.c.state == "Submitted")
         .order_by(tasks.c.created_at, tasks.c.job_id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(conn.execute(query).scalars())
 
 
 def start_tasks(conn: Connection, job_ids: Sequence[str], now: datetime) -> list[str]:
-    """Submitted -> Running, counting the attempt; keeps the first StartTime of a re-run task."""
+    """Submitted -> Running, counting the attempt; keeps the first StartTime of a re-run task.
+    Returns the ids this statement moved (``UPDATE … RETURNING``), never one somebody else did."""
     if not job_ids:
         return []
     query = (
         update(tasks)
         .where(tasks.c.job_id.in_(list(job_ids)), tasks.c.state == "Submitted")
         .values(state="Running", attempts=tasks.c.attempts + 1, started_at=func.coalesce(tasks.c.started_at, now))
+        .returning(tasks.c.job_id)
     )
-    conn.execute(query)
-    return list(job_ids)  # the write lock is held: nobody else moved them since they were read
+    moved = set(conn.execute(query).scalars())
+    return [job_id for job_id in job_ids if job_id in moved]
 
 
 def move_queue_tasks(conn: Connection, queue_id: str, from_state: str, to_state: str) -> int:

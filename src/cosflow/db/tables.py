@@ -36,12 +36,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def binary_string(length: int) -> String:
+    """A string compared and sorted byte by byte on every backend, as COS lists keys (UTF-8 binary
+    order): SQLite's default BINARY collation, PostgreSQL's ``"C"`` (a database created with, say,
+    ``en_US.UTF-8`` would otherwise sort ``a-b`` after ``ab`` and page listings wrongly)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+
+
 metadata = MetaData()
 
 buckets = Table(
     "buckets",
     metadata,
-    Column("name", String(64), primary_key=True),
+    Column("name", binary_string(64), primary_key=True),
     Column("acl", String(16), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
@@ -49,8 +56,8 @@ buckets = Table(
 objects = Table(
     "objects",
     metadata,
-    Column("bucket", String(64), ForeignKey("buckets.name"), primary_key=True),
-    Column("key", String(1024), primary_key=True),
+    Column("bucket", binary_string(64), ForeignKey("buckets.name"), primary_key=True),
+    Column("key", binary_string(1024), primary_key=True),
     Column("blob_id", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("etag", String(64), nullable=False),
@@ -65,8 +72,8 @@ uploads = Table(
     "uploads",
     metadata,
     Column("upload_id", String(64), primary_key=True),
-    Column("bucket", String(64), ForeignKey("buckets.name"), nullable=False, index=True),
-    Column("key", String(1024), nullable=False),
+    Column("bucket", binary_string(64), ForeignKey("buckets.name"), nullable=False, index=True),
+    Column("key", binary_string(1024), nullable=False),
     Column("initiated", UTCDateTime(), nullable=False),
     Column("content_type", String(255), nullable=False),
     Column("headers", JSON, nullable=False),
@@ -97,7 +104,7 @@ workflows = Table(
     "workflows",
     metadata,
     Column("workflow_id", String(40), primary_key=True),
-    Column("bucket", String(64), ForeignKey("buckets.name"), nullable=False, index=True),
+    Column("bucket", binary_string(64), ForeignKey("buckets.name"), nullable=False, index=True),
     Column("name", String(128), nullable=False),
     Column("state", String(16), nullable=False),
     #: The <Topology> element exactly as sent, echoed back unchanged.

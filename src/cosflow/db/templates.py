@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
+from cosflow.db.conflicts import insert_absent
 from cosflow.db.tables import templates
 from cosflow.domain import xmldoc
 from cosflow.domain.topology import Template
@@ -37,6 +38,13 @@ def insert_template(conn: Connection, template: Template, bucket: str | None, no
             template_id=template.template_id, bucket=bucket, created_at=now, updated_at=now, **_values(template)
         )
     )
+
+
+def insert_preset(conn: Connection, template: Template, now: Any) -> None:
+    """An Official (bucket-less) template, unless its id is there already: servers starting
+    together on one database each seed the presets, and only one row results."""
+    values = {"template_id": template.template_id, "bucket": None, "created_at": now, "updated_at": now}
+    insert_absent(conn, templates, {**values, **_values(template)})
 
 
 def update_template(conn: Connection, template: Template, now: Any) -> None:

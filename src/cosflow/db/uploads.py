@@ -40,8 +40,13 @@ def create(conn: Connection, upload: Upload) -> None:
     )
 
 
-def get(conn: Connection, upload_id: str) -> Upload | None:
-    row = conn.execute(select(uploads).where(uploads.c.upload_id == upload_id)).first()
+def get(conn: Connection, upload_id: str, *, lock: bool = False) -> Upload | None:
+    """The upload, or None. ``lock`` holds its row (``FOR UPDATE``) to the end of the transaction:
+    what changes an upload (a part, the completion, the abort) takes it first, so on PostgreSQL a
+    duplicated CompleteMultipartUpload waits and then finds the upload gone, and two uploads of
+    one part number never both insert it."""
+    query = select(uploads).where(uploads.c.upload_id == upload_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else _upload(row)
 
 

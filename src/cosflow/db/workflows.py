@@ -58,9 +58,11 @@ def update_workflow(conn: Connection, wf: Workflow) -> None:
     )
 
 
-def get_workflow(conn: Connection, bucket: str, workflow_id: str) -> Workflow | None:
+def get_workflow(conn: Connection, bucket: str, workflow_id: str, *, lock: bool = False) -> Workflow | None:
+    """The workflow, or None; ``lock`` holds its row to the end of the transaction (update and
+    delete check its state, then write)."""
     query = select(workflows).where(workflows.c.workflow_id == workflow_id, workflows.c.bucket == bucket)
-    row = conn.execute(query).first()
+    row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else _workflow(row)
 
 

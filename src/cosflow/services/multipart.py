@@ -52,8 +52,8 @@ class MultipartService:
         self._settings = settings
         self._hook: WriteHook = hook or NoHook()
 
-    def _upload(self, conn: Connection, bucket: str, key: str, upload_id: str) -> Upload:
-        upload = upload_rows.get(conn, upload_id)
+    def _upload(self, conn: Connection, bucket: str, key: str, upload_id: str, *, lock: bool = False) -> Upload:
+        upload = upload_rows.get(conn, upload_id, lock=lock)
         if upload is None or upload.bucket != bucket or upload.key != key:
             raise NoSuchUpload(resource=upload_id)
         return upload
@@ -96,7 +96,7 @@ class MultipartService:
 
         def run() -> None:
             with self._engine.begin() as conn:
-                self._upload(conn, bucket, key, upload_id)
+                self._upload(conn, bucket, key, upload_id, lock=True)
                 upload_rows.put_part(conn, upload_id, part)
             garbage.collect_after_commit(self._engine, self._store)
 
@@ -163,7 +163,7 @@ class MultipartService:
 
         def run() -> int:
             with self._engine.begin() as conn:
-                self._upload(conn, bucket, key, upload_id)  # not aborted meanwhile
+                self._upload(conn, bucket, key, upload_id, lock=True)  # not completed or aborted meanwhile
                 current = {p.part_number: p.blob_id for p in upload_rows.list_parts(conn, upload_id)}
                 changed = [p.part_number for p in chosen if current.get(p.part_number) != p.blob_id]
                 if changed:
@@ -187,7 +187,7 @@ class MultipartService:
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
         def run() -> None:  # frees its parts' space, so it still commits on a full disk
             with self._engine.begin() as conn:
-                self._upload(conn, bucket, key, upload_id)
+                self._upload(conn, bucket, key, upload_id, lock=True)
                 upload_rows.remove(conn, upload_id)
             garbage.collect_after_commit(self._engine, self._store)
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from anyio import to_thread
 from sqlalchemy import Connection, Engine
 
+from cosflow.db import buckets as bucket_rows
 from cosflow.db import queues as queue_rows
 from cosflow.db import runs as run_rows
 from cosflow.domain import fields, schemas, times
@@ -46,7 +47,12 @@ def with_notify(queue: Queue) -> Queue:
 
 
 def ensure_defaults(conn: Connection, bucket: str) -> dict[str, Queue]:
-    """The bucket's default media and picture queues, created the first time they are needed."""
+    """The bucket's default media and picture queues, created the first time they are needed.
+
+    Creating them holds the bucket's row (:func:`bucket_rows.lock`) and reads again, so two first uploads
+    into a bucket on PostgreSQL create one pair of default queues, not two."""
+    if any(not queue_rows.bucket_queues(conn, bucket, kind) for kind in KINDS):
+        bucket_rows.lock(conn, bucket)
     found: dict[str, Queue] = {}
     for kind in KINDS:
         existing = queue_rows.bucket_queues(conn, bucket, kind)
@@ -155,7 +161,7 @@ class QueueService:
         def run() -> Queue:
             with self._engine.begin() as conn:
                 ensure_defaults(conn, bucket)
-                queue = queue_rows.get_queue(conn, queue_id)
+                queue = queue_rows.get_queue(conn, queue_id, lock=True)
                 if queue is None or queue.bucket != bucket or queue.kind != kind:
                     raise InvalidArgument(f"{kind} queue {queue_id} does not exist in bucket {bucket}")
                 return apply_update(conn, queue, request)

@@ -146,10 +146,11 @@ class Scheduler:
     def _claim(self, limit: int) -> list[str]:
         claimed: list[str] = []
         with self._engine.begin() as conn:
-            running = run_rows.running_counts(conn)
-            for queue in queue_rows.all_queues(conn):
+            active = queue_rows.lock_active_queues(conn)  # counted only after their claims are ours
+            running = run_rows.running_counts(conn, [q.queue_id for q in active])
+            for queue in active:
                 room = min(queue.max_concurrent - running.get(queue.queue_id, 0), limit - len(claimed))
-                if queue.state != QueueState.ACTIVE or room <= 0:
+                if room <= 0:
                     continue
                 claimed += run_rows.start_tasks(conn, run_rows.submitted(conn, queue.queue_id, room), times.now())
         return claimed
@@ -176,9 +177,20 @@ class Scheduler:
         topology = _topology(run)
         return RunContext(run, topology, _queues(conn, run.bucket, topology.start_input()))
 
+    @staticmethod
+    def _locked_task(conn: Connection, job_id: str) -> Task | None:
+        """The task, with its run's row locked first (:func:`run_rows.lock_run`): every change to
+        a run's tasks, its callbacks' sequence numbers and its final state is made under that
+        lock, in the order run, then task, so two transactions never wait on each other in a
+        cycle."""
+        task = run_rows.get_task(conn, job_id)
+        if task is None or not run_rows.lock_run(conn, task.run_id):
+            return None
+        return task
+
     def task_succeeded(self, job_id: str, result: dict[str, Any]) -> None:
         with self._engine.begin() as conn:
-            task = run_rows.get_task(conn, job_id)
+            task = self._locked_task(conn, job_id)
             if task is None or not run_rows.set_task(
                 conn,
                 job_id,
@@ -198,7 +210,7 @@ class Scheduler:
 
     def task_failed(self, job_id: str, code: str, message: str) -> None:
         with self._engine.begin() as conn:
-            task = run_rows.get_task(conn, job_id)
+            task = self._locked_task(conn, job_id)
             if task is None or not run_rows.set_task(
                 conn,
                 job_id,

@@ -197,7 +197,7 @@ def seed_presets(engine: Engine, presets: Iterable[tuple[str, str, str, str]]) -
             template = Template(template_id, name, tag, "Official", ET.fromstring(body_xml))
             found = template_rows.get_template(conn, "", template_id)
             if found is None:
-                template_rows.insert_template(conn, template, None, now)
+                template_rows.insert_preset(conn, template, now)
             elif _definition(found[0]) != _definition(template):
                 template_rows.update_template(conn, template, now)
 

@@ -127,7 +127,7 @@ class WorkflowService:
     async def update(self, bucket: str, workflow_id: str, request: ET.Element) -> Workflow:
         def run() -> Workflow:
             with self._engine.begin() as conn:
-                current = self._get(conn, bucket, workflow_id)
+                current = self._get(conn, bucket, workflow_id, lock=True)
                 if current.state == WorkflowState.ACTIVE:
                     raise InvalidArgument(f"workflow {workflow_id} is Active: pause it before updating it")
                 name, state, topology = self._parse(conn, bucket, request, workflow_id)
@@ -146,7 +146,7 @@ class WorkflowService:
     async def set_state(self, bucket: str, workflow_id: str, state: WorkflowState) -> Workflow:
         def run() -> Workflow:
             with self._engine.begin() as conn:
-                current = self._get(conn, bucket, workflow_id)
+                current = self._get(conn, bucket, workflow_id, lock=True)
                 workflow = replace(current, state=state.value, updated_at=times.now())
                 workflow_rows.update_workflow(conn, workflow)
                 return workflow
@@ -156,7 +156,7 @@ class WorkflowService:
     async def delete(self, bucket: str, workflow_id: str) -> None:
         def run() -> None:
             with self._engine.begin() as conn:
-                current = self._get(conn, bucket, workflow_id)
+                current = self._get(conn, bucket, workflow_id, lock=True)
                 if current.state == WorkflowState.ACTIVE:
                     raise InvalidArgument(f"workflow {workflow_id} is Active: pause it before deleting it")
                 workflow_rows.delete_workflow(conn, workflow_id)
@@ -187,8 +187,8 @@ class WorkflowService:
             raise NoSuchBucket(resource=bucket)
 
     @staticmethod
-    def _get(conn: Connection, bucket: str, workflow_id: str) -> Workflow:
-        workflow = workflow_rows.get_workflow(conn, bucket, workflow_id)
+    def _get(conn: Connection, bucket: str, workflow_id: str, *, lock: bool = False) -> Workflow:
+        workflow = workflow_rows.get_workflow(conn, bucket, workflow_id, lock=lock)
         if workflow is None:
             raise InvalidArgument(f"workflow {workflow_id} does not exist in bucket {bucket}")
         return workflow

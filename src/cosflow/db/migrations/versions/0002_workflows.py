@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from cosflow.db.tables import UTCDateTime
+from cosflow.db.tables import UTCDateTime, binary_string
 
 revision = "0002"
 down_revision = "0001"
@@ -21,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "workflows",
         sa.Column("workflow_id", sa.String(40), primary_key=True),
-        sa.Column("bucket", sa.String(64), sa.ForeignKey("buckets.name"), nullable=False, index=True),
+        sa.Column("bucket", binary_string(64), sa.ForeignKey("buckets.name"), nullable=False, index=True),
         sa.Column("name", sa.String(128), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("topology", sa.Text, nullable=False),
