@@ -25,6 +25,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/media_bench.py
 	$(BIN)/python bench/callbacks_bench.py
 	$(BIN)/python bench/links_bench.py
+	$(BIN)/python bench/routing_bench.py
+	$(BIN)/python bench/s3_bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
