@@ -89,3 +89,23 @@ class BlobStore(Protocol):
     def close(self) -> None:
         """Let go of what the store holds open (the server stops); the stored data stays."""
         ...
+
+
+class NoDiskReserve:
+    """The reserve half of :class:`BlobStore` for a store with no local disk of its own (memory,
+    S3): nothing is held back, writes are never refused for local room, and no delete borrows."""
+
+    def reserve_held(self) -> bool:
+        return True
+
+    def hold_reserve(self) -> bool:
+        return True
+
+    def lend_reserve(self) -> bool:
+        return False
+
+    def return_reserve(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

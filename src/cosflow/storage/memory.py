@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from cosflow.errors import StorageError
 from cosflow.ids import blob_id as new_blob_id
-from cosflow.storage.base import BlobInfo
+from cosflow.storage.base import BlobInfo, NoDiskReserve
 
 
 class MemoryBlobWriter:
@@ -32,7 +32,7 @@ class MemoryBlobWriter:
         self._buffer.clear()
 
 
-class MemoryBlobStore:
+class MemoryBlobStore(NoDiskReserve):
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
         #: composed blob -> the part blobs it owns (deleted with it)
@@ -78,18 +78,3 @@ class MemoryBlobStore:
 
     def sweep(self) -> int:
         return 0
-
-    def reserve_held(self) -> bool:
-        return True
-
-    def hold_reserve(self) -> bool:
-        return True
-
-    def lend_reserve(self) -> bool:
-        return False
-
-    def return_reserve(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None

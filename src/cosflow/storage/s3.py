@@ -33,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from cosflow.errors import ConfigError, CosflowError, InsufficientStorage, StorageError
 from cosflow.ids import blob_id as new_blob_id
 from cosflow.settings import S3_MAX_PART_BYTES
-from cosflow.storage.base import BlobInfo
+from cosflow.storage.base import BlobInfo, NoDiskReserve
 from cosflow.storage.s3_reader import S3Reader
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ class S3BlobWriter:
                 self._store.abort_upload(self._key, self._upload_id)
 
 
-class S3BlobStore:
+class S3BlobStore(NoDiskReserve):  # no local disk: the full-disk reserve does not apply
     """``client``: a boto3 S3 client (thread-safe, shared); ``bucket`` must exist
     (:func:`cosflow.storage.s3_client.check`).
     ``stale_upload_seconds``: :meth:`sweep` aborts only multipart uploads older than this, so a
@@ -313,22 +313,6 @@ class S3BlobStore:
         except (BotoCoreError, ClientError) as exc:
             raise failure("could not clean up interrupted uploads", exc) from exc
         return removed
-
-    # No disk of its own: the filesystem's full-disk reserve (storage/reserve.py) does not apply.
-    def reserve_held(self) -> bool:
-        return True
-
-    def hold_reserve(self) -> bool:
-        return True
-
-    def lend_reserve(self) -> bool:
-        return False
-
-    def return_reserve(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
     # --- pieces -------------------------------------------------------------------------------
     def _get(self, key: str, first: int, last: int) -> Any:
