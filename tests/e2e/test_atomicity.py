@@ -17,8 +17,7 @@ from qcloud_cos.cos_exception import CosServiceError
 
 from tests.conftest import make_client
 from tests.support.server import ServerProcess
-from tests.support.templates import picprocess_template, transcode_template
-from tests.support.workflows import as_list, node, runs_of, wait_run, workflow_body
+from tests.support.workflows import as_list, fan_in_workflow, runs_of, wait_run
 
 pytestmark = pytest.mark.both_databases
 
@@ -90,25 +89,7 @@ def test_parents_finishing_together_start_their_fan_in_node_exactly_once(ci: Cos
     """Two quick parents of one node, in many runs at once: each run creates the fan-in task once,
     after both parents, and finishes (a missed or doubled successor leaves the run Running or
     runs the node twice)."""
-    transcode = transcode_template(ci, media_bucket)
-    pic = picprocess_template(ci, media_bucket)
-    body = workflow_body(
-        "fan-in-race",
-        {
-            "Start": "Transcode_a,Transcode_b",
-            "Transcode_a": "PicProcess_1",
-            "Transcode_b": "PicProcess_1",
-            "PicProcess_1": "End",
-        },
-        {
-            "Transcode_a": node("Transcode", "a/${InputName}.${Ext}", TemplateId=transcode),
-            "Transcode_b": node("Transcode", "b/${InputName}.${Ext}", TemplateId=transcode),
-            "PicProcess_1": node("PicProcess", "pp/${InputPath}/${InputName}.${Ext}", TemplateId=pic),
-        },
-        state="Active",
-        prefix="race/",
-    )
-    workflow_id = ci.ci_create_workflow(Bucket=media_bucket, Body=body)["MediaWorkflow"]["WorkflowId"]
+    workflow_id = fan_in_workflow(ci, media_bucket, name="fan-in-race", prefix="race/")
     uploads = 16
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda n: ci.put_object(Bucket=media_bucket, Key=f"race/{n}.mp4", Body=b"x"), range(uploads)))

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from cosflow.db.engine import make_engine
 from cosflow.db.tables import tasks
 from tests.support.server import ServerProcess
-from tests.support.templates import picprocess_template, snapshot_template, transcode_template
-from tests.support.workflows import as_list, node, runs_of, wait_run, workflow_body
+from tests.support.templates import snapshot_template, transcode_template
+from tests.support.workflows import as_list, fan_in_workflow, node, runs_of, wait_run, workflow_body
 
 
 def _time(text: str) -> datetime:
@@ -25,26 +25,6 @@ def _tasks(execution: dict) -> dict[str, dict]:
     return {t["Name"]: t for t in as_list(execution.get("Tasks"))}
 
 
-def _fan_in_workflow(ci: CosS3Client, bucket: str) -> str:
-    transcode = transcode_template(ci, bucket)
-    pic = picprocess_template(ci, bucket)
-    body = workflow_body(
-        "fan-in",
-        {
-            "Start": "Transcode_a,Transcode_b",
-            "Transcode_a": "PicProcess_1",
-            "Transcode_b": "PicProcess_1",
-            "PicProcess_1": "End",
-        },
-        {
-            "Transcode_a": node("Transcode", "a/${InputName}.${Ext}", TemplateId=transcode),
-            "Transcode_b": node("Transcode", "b/${InputName}.${Ext}", TemplateId=transcode),
-            "PicProcess_1": node("PicProcess", "pp/${InputPath}/${InputName}.${Ext}", TemplateId=pic),
-        },
-        state="Active",
-        prefix="in/",
-    )
-    return ci.ci_create_workflow(Bucket=bucket, Body=body)["MediaWorkflow"]["WorkflowId"]
 
 
 def _db_task_times(server: ServerProcess, run_id: str) -> dict[str, tuple[datetime, datetime | None]]:
@@ -63,7 +43,7 @@ def _db_task_times(server: ServerProcess, run_id: str) -> dict[str, tuple[dateti
 def test_branches_run_concurrently_and_fan_in_waits_for_all(
     ci: CosS3Client, media_bucket: str, engine_server: ServerProcess
 ) -> None:
-    workflow_id = _fan_in_workflow(ci, media_bucket)
+    workflow_id = fan_in_workflow(ci, media_bucket)
     ci.put_object(Bucket=media_bucket, Key="in/v.mp4", Body=b"sleep=2")
     run_id = runs_of(ci, media_bucket, workflow_id)[0]["RunId"]
     execution = wait_run(ci, media_bucket, run_id)

@@ -7,6 +7,8 @@ from typing import Any
 
 from qcloud_cos import CosS3Client
 
+from tests.support.templates import picprocess_template, transcode_template
+
 FINAL = {"Success", "Failed", "Cancel"}
 
 
@@ -71,3 +73,27 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def fan_in_workflow(ci: CosS3Client, bucket: str, name: str = "fan-in", prefix: str = "in/") -> str:
+    """An Active workflow Start -> Transcode_a, Transcode_b -> PicProcess_1 -> End (two parents of
+    one node); returns its WorkflowId."""
+    transcode = transcode_template(ci, bucket)
+    pic = picprocess_template(ci, bucket)
+    body = workflow_body(
+        name,
+        {
+            "Start": "Transcode_a,Transcode_b",
+            "Transcode_a": "PicProcess_1",
+            "Transcode_b": "PicProcess_1",
+            "PicProcess_1": "End",
+        },
+        {
+            "Transcode_a": node("Transcode", "a/${InputName}.${Ext}", TemplateId=transcode),
+            "Transcode_b": node("Transcode", "b/${InputName}.${Ext}", TemplateId=transcode),
+            "PicProcess_1": node("PicProcess", "pp/${InputPath}/${InputName}.${Ext}", TemplateId=pic),
+        },
+        state="Active",
+        prefix=prefix,
+    )
+    return ci.ci_create_workflow(Bucket=bucket, Body=body)["MediaWorkflow"]["WorkflowId"]
