@@ -31,7 +31,6 @@ from qcloud_cos import CosS3Client
 
 from cosflow.api import ci
 from tests.conftest import SUMMARY, make_client
-from tests.support.media import make_image
 from tests.support.sdk_ci import (
     BAD_IDS,
     HANDLED_4XX,
@@ -80,12 +79,7 @@ def surface(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CosS3Cli
     server = ServerProcess(tmp / "data").start()
     try:
         client = make_client(server.port)
-        bucket = f"surface-{APPID}"
-        client.create_bucket(Bucket=bucket)
-        image = make_image(tmp / "pic.png", 64, 48)
-        client.put_object(Bucket=bucket, Key="in/pic.png", Body=image.read_bytes())
-        client.put_object(Bucket=bucket, Key="in/v.mp4", Body=b"a video stand-in")
-        yield client, Context(bucket, "in/pic.png", "in/v.mp4", tmp, image)
+        yield client, Context.seeded(client, f"surface-{APPID}", tmp)
     finally:
         server.stop()
 

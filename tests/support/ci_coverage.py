@@ -20,7 +20,6 @@ from cosflow.api import ci
 from cosflow.api.ci_routes import CiRoute
 from cosflow.api.routing import CI_ROUTES
 from tests.conftest import make_client
-from tests.support.media import make_image
 from tests.support.sdk_ci import (
     HANDLED_4XX,
     NOT_IMPLEMENTED,
@@ -58,12 +57,7 @@ def run() -> tuple[list[tuple[Outcome, CiRoute | None]], str]:
         server = ServerProcess(tmp / "data").start()
         try:
             client = make_client(server.port)
-            bucket = f"coverage-{APPID}"
-            client.create_bucket(Bucket=bucket)
-            image = make_image(tmp / "pic.png", 64, 48)
-            client.put_object(Bucket=bucket, Key="in/pic.png", Body=image.read_bytes())
-            client.put_object(Bucket=bucket, Key="in/v.mp4", Body=b"a video stand-in")
-            ctx = Context(bucket, "in/pic.png", "in/v.mp4", tmp, image)
+            ctx = Context.seeded(client, f"coverage-{APPID}", tmp)
             results = []
             for method in ci_methods():
                 outcome = call(method, client._conf, ctx)

@@ -27,6 +27,7 @@ from qcloud_cos.meta_insight import MetaInsightClient
 from cosflow.api import ci
 from cosflow.api.ci_routes import CiRoute
 from cosflow.api.routing import Router
+from tests.support.media import make_image
 
 #: ``CosS3Client`` CI methods whose names do not start with ``ci_`` (cos_client.py, "CI" section).
 COS_CLIENT_CI_EXTRAS = frozenset(
@@ -75,6 +76,15 @@ class Context:
     video_key: str
     scratch: Path
     local_image: Path
+
+    @classmethod
+    def seeded(cls, client: CosS3Client, bucket: str, scratch: Path) -> Context:
+        """Create ``bucket`` holding an image (``in/pic.png``) and a video stand-in (``in/v.mp4``)."""
+        client.create_bucket(Bucket=bucket)
+        image = make_image(scratch / "pic.png", 64, 48)
+        client.put_object(Bucket=bucket, Key="in/pic.png", Body=image.read_bytes())
+        client.put_object(Bucket=bucket, Key="in/v.mp4", Body=b"a video stand-in")
+        return cls(bucket, "in/pic.png", "in/v.mp4", scratch, image)
 
 
 JOB_ID = "j" + "0123456789abcdef" * 2
